@@ -1,0 +1,44 @@
+/**
+ * A notification target: one configured destination (notify_redis:1, notify_webhook:x ...).
+ * Targets only deliver; durability (the on-disk queue, retries, ordering) is the
+ * delivery loop's job, which calls send() with one queued event at a time, in order,
+ * and retries the same event until send() resolves.
+ */
+
+/** One S3 event record in the S3/MinIO JSON shape (an element of Records[]). */
+export type EventRecord = Record<string, any> & {
+  eventName: string;
+  eventTime: string;
+  s3: { bucket: { name: string }; object: { key: string } };
+};
+
+export interface QueuedEvent {
+  /** e.g. 's3:ObjectCreated:Put' */
+  eventName: string;
+  /** 'bucket/object-key' (key not URL-encoded), the namespace-format key. */
+  key: string;
+  /** The record as it goes out (Records: [record]). */
+  record: EventRecord;
+  /** RFC3339 event time, the access-format EventTime. */
+  eventTime: string;
+}
+
+export type TargetType = 'redis' | 'mysql' | 'postgresql' | 'webhook' | 'amqp' | 'mqtt' | 'nats';
+
+export interface EventTarget {
+  readonly type: TargetType;
+  /** The user's id, the part after the colon in notify_redis:<id>. */
+  readonly id: string;
+  /** Connects, creates tables/exchanges as needed. May reject; the loop retries later. */
+  init(): Promise<void>;
+  /** Delivers one event; resolves only once the target acknowledged it. */
+  send(event: QueuedEvent): Promise<void>;
+  /** Cheap liveness check for status reporting. */
+  isOnline(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** True for removal events, which namespace format turns into deletes. */
+export function isRemoval(eventName: string): boolean {
+  return eventName.startsWith('s3:ObjectRemoved:');
+}
