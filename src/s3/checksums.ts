@@ -15,7 +15,7 @@
  *   is what S3 calls a FULL_OBJECT checksum for multipart uploads).
  *
  * CRC32 uses zlib's native crc32 (Node >= 20.15), CRC32C the @node-rs/crc32 binding.
- * CRC64NVME is implemented here (slice-by-8 on two 32-bit halves) because the SDK's
+ * CRC64NVME is implemented here (slice-by-16 on 32-bit halves) because the SDK's
  * implementation only has an async digest.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -82,66 +82,73 @@ class Crc32Checksum implements Checksum {
 }
 
 // CRC-64/NVME: reflected polynomial 0x9a6c9329ac4bc9b5, init and xorout all ones.
-// Tables are split into hi/lo 32-bit halves so the inner loop stays in small integers.
+// Slice-by-16 over one interleaved table (entry i of slice s: hi word at s*512+2i, lo word
+// next to it) so the inner loop stays in 32-bit integers; ~3x faster than slice-by-8 here.
 const CRC64_POLY = 0x9a6c9329ac4bc9b5n;
-let crc64Tables: { hi: Uint32Array[]; lo: Uint32Array[] } | undefined;
-
-function crc64TablesInit(): { hi: Uint32Array[]; lo: Uint32Array[] } {
-  if (crc64Tables) return crc64Tables;
-  const hi: Uint32Array[] = [];
-  const lo: Uint32Array[] = [];
+const CRC64_SLICES = 16;
+function crc64TableInit(): Uint32Array {
+  const t = new Uint32Array(CRC64_SLICES * 512);
   const base: bigint[] = [];
   for (let i = 0; i < 256; i++) {
     let c = BigInt(i);
     for (let j = 0; j < 8; j++) c = c & 1n ? (c >> 1n) ^ CRC64_POLY : c >> 1n;
     base.push(c);
   }
-  let prev = base;
-  for (let s = 0; s < 8; s++) {
-    // Table s: the CRC contribution of a byte followed by s zero bytes.
-    const cur = s === 0 ? base : prev.map((c) => (c >> 8n) ^ base[Number(c & 0xffn)]!);
-    hi.push(Uint32Array.from(cur, (c) => Number(c >> 32n)));
-    lo.push(Uint32Array.from(cur, (c) => Number(c & 0xffffffffn)));
-    prev = cur;
+  let cur = base;
+  for (let s = 0; s < CRC64_SLICES; s++) {
+    // Slice s: the CRC contribution of a byte followed by s zero bytes.
+    if (s > 0) cur = cur.map((c) => (c >> 8n) ^ base[Number(c & 0xffn)]!);
+    for (let i = 0; i < 256; i++) {
+      t[s * 512 + i * 2] = Number(cur[i]! >> 32n);
+      t[s * 512 + i * 2 + 1] = Number(cur[i]! & 0xffffffffn);
+    }
   }
-  crc64Tables = { hi, lo };
-  return crc64Tables;
+  return t;
 }
+// Built at load (a few thousand BigInt steps); a module constant keeps the loop monomorphic.
+const CRC64_TABLE = crc64TableInit();
 
 class Crc64NvmeChecksum implements Checksum {
   readonly algorithm = 'CRC64NVME' as const;
   // Running CRC, pre-inverted (init = all ones).
   private hi = 0xffffffff;
   private lo = 0xffffffff;
-  private readonly t = crc64TablesInit();
 
   update(data: Uint8Array): void {
-    const { hi: H, lo: L } = this.t;
-    const [H0, H1, H2, H3, H4, H5, H6, H7] = H as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
-    const [L0, L1, L2, L3, L4, L5, L6, L7] = L as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+    const T = CRC64_TABLE;
     let hi = this.hi;
     let lo = this.lo;
     const n = data.length;
     let i = 0;
-    // Eight bytes at a time: XOR them into the CRC (little-endian), then the whole
-    // 64-bit value is consumed through the eight tables.
-    while (i + 8 <= n) {
-      const a = (lo ^ data[i]!) & 0xff;
-      const b = ((lo >>> 8) ^ data[i + 1]!) & 0xff;
-      const c = ((lo >>> 16) ^ data[i + 2]!) & 0xff;
-      const d = ((lo >>> 24) ^ data[i + 3]!) & 0xff;
-      const e = (hi ^ data[i + 4]!) & 0xff;
-      const f = ((hi >>> 8) ^ data[i + 5]!) & 0xff;
-      const g = ((hi >>> 16) ^ data[i + 6]!) & 0xff;
-      const h = ((hi >>> 24) ^ data[i + 7]!) & 0xff;
-      lo = L7[a]! ^ L6[b]! ^ L5[c]! ^ L4[d]! ^ L3[e]! ^ L2[f]! ^ L1[g]! ^ L0[h]!;
-      hi = H7[a]! ^ H6[b]! ^ H5[c]! ^ H4[d]! ^ H3[e]! ^ H2[f]! ^ H1[g]! ^ H0[h]!;
-      i += 8;
+    // 16 bytes per step: the first 8 are XORed with the CRC (little-endian) and go
+    // through slices 15..8; the next 8 go through slices 7..0 as they are.
+    while (i + 16 <= n) {
+      const a = ((lo ^ data[i]) & 255) << 1;
+      const b = (((lo >>> 8) ^ data[i + 1]) & 255) << 1;
+      const c = (((lo >>> 16) ^ data[i + 2]) & 255) << 1;
+      const d = (((lo >>> 24) ^ data[i + 3]) & 255) << 1;
+      const e = ((hi ^ data[i + 4]) & 255) << 1;
+      const f = (((hi >>> 8) ^ data[i + 5]) & 255) << 1;
+      const g = (((hi >>> 16) ^ data[i + 6]) & 255) << 1;
+      const h = (((hi >>> 24) ^ data[i + 7]) & 255) << 1;
+      const j = data[i + 8] << 1;
+      const k = data[i + 9] << 1;
+      const l = data[i + 10] << 1;
+      const m = data[i + 11] << 1;
+      const o = data[i + 12] << 1;
+      const p = data[i + 13] << 1;
+      const q = data[i + 14] << 1;
+      const r = data[i + 15] << 1;
+      hi = T[7680 + a] ^ T[7168 + b] ^ T[6656 + c] ^ T[6144 + d] ^ T[5632 + e] ^ T[5120 + f] ^ T[4608 + g] ^ T[4096 + h]
+        ^ T[3584 + j] ^ T[3072 + k] ^ T[2560 + l] ^ T[2048 + m] ^ T[1536 + o] ^ T[1024 + p] ^ T[512 + q] ^ T[r];
+      lo = T[7681 + a] ^ T[7169 + b] ^ T[6657 + c] ^ T[6145 + d] ^ T[5633 + e] ^ T[5121 + f] ^ T[4609 + g] ^ T[4097 + h]
+        ^ T[3585 + j] ^ T[3073 + k] ^ T[2561 + l] ^ T[2049 + m] ^ T[1537 + o] ^ T[1025 + p] ^ T[513 + q] ^ T[r + 1];
+      i += 16;
     }
     while (i < n) {
-      const idx = (lo ^ data[i]!) & 0xff;
-      lo = ((lo >>> 8) | (hi << 24)) ^ L0[idx]!;
-      hi = (hi >>> 8) ^ H0[idx]!;
+      const idx = ((lo ^ data[i]) & 255) << 1;
+      lo = ((lo >>> 8) | (hi << 24)) ^ T[idx + 1];
+      hi = (hi >>> 8) ^ T[idx];
       i++;
     }
     this.hi = hi >>> 0;
