@@ -1,0 +1,56 @@
+/**
+ * The handler table: one function per S3 operation. A Record over OperationName, so an
+ * operation the router can name but nobody handles fails to compile.
+ */
+import type { Handler } from '../server/context.js';
+import type { OperationName } from '../server/operations.js';
+import { createBucket, deleteBucket, deleteBucketTagging, getBucketLocation, getBucketTagging, headBucket, listBuckets, putBucketTagging } from './buckets.js';
+import { defaultHandlers, notImplemented } from './defaults.js';
+import { deleteObjects } from './delete-objects.js';
+import { listObjectVersions, listObjects, listObjectsV2 } from './listing.js';
+import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js';
+import { copyObject, deleteObject, getObject, headObject, putObject } from './objects.js';
+
+export const handlers: Record<OperationName, Handler> = {
+  ...defaultHandlers,
+  ListBuckets: listBuckets,
+  CreateBucket: createBucket,
+  HeadBucket: headBucket,
+  DeleteBucket: deleteBucket,
+  GetBucketLocation: getBucketLocation,
+  ListObjects: listObjects,
+  ListObjectsV2: listObjectsV2,
+  ListObjectVersions: listObjectVersions,
+  GetBucketTagging: getBucketTagging,
+  PutBucketTagging: putBucketTagging,
+  DeleteBucketTagging: deleteBucketTagging,
+  GetBucketPolicy: notImplemented('GetBucketPolicy'),
+  PutBucketPolicy: notImplemented('PutBucketPolicy'),
+  DeleteBucketPolicy: notImplemented('DeleteBucketPolicy'),
+  GetBucketPolicyStatus: notImplemented('GetBucketPolicyStatus'),
+  GetBucketCors: notImplemented('GetBucketCors'),
+  PutBucketCors: notImplemented('PutBucketCors'),
+  DeleteBucketCors: notImplemented('DeleteBucketCors'),
+  GetBucketNotificationConfiguration: notImplemented('GetBucketNotificationConfiguration'),
+  PutBucketNotificationConfiguration: notImplemented('PutBucketNotificationConfiguration'),
+  ListenBucketNotification: notImplemented('ListenBucketNotification'),
+  DeleteObjects: deleteObjects,
+  PostObject: notImplemented('PostObject'),
+  ListMultipartUploads: notImplemented('ListMultipartUploads'),
+  GetObject: getObject,
+  HeadObject: headObject,
+  PutObject: putObject,
+  CopyObject: copyObject,
+  DeleteObject: deleteObject,
+  GetObjectTagging: getObjectTagging,
+  PutObjectTagging: putObjectTagging,
+  DeleteObjectTagging: deleteObjectTagging,
+  GetObjectAttributes: notImplemented('GetObjectAttributes'),
+  CreateMultipartUpload: notImplemented('CreateMultipartUpload'),
+  UploadPart: notImplemented('UploadPart'),
+  UploadPartCopy: notImplemented('UploadPartCopy'),
+  CompleteMultipartUpload: notImplemented('CompleteMultipartUpload'),
+  AbortMultipartUpload: notImplemented('AbortMultipartUpload'),
+  ListParts: notImplemented('ListParts'),
+  PreflightRequest: notImplemented('CORS preflight'),
+};

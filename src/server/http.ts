@@ -1,0 +1,152 @@
+/**
+ * The S3 request path: context -> control-plane routes -> route -> authenticate ->
+ * authorize -> handler -> respond (XML errors, request id) -> events. The one place that
+ * writes responses for S3 handlers and publishes events only after success.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { S3Error, isS3Error } from './errors.js';
+import { authenticate } from './authenticate.js';
+import type { AuthzRequest } from './authorizer.js';
+import { decodeBody, readAll } from './body.js';
+import type { HandlerResult, RequestContext } from './context.js';
+import { decodePath, route, type Route } from './router.js';
+import type { Services } from './services.js';
+import { escapeXml } from './xml.js';
+import { handlers } from '../s3/handlers.js';
+import { parseCopySource } from '../s3/copy-source.js';
+import { log } from './log.js';
+
+/** Small bodies (XML configs, form posts) are read whole up to this size. */
+export const MAX_SMALL_BODY = 1024 * 1024;
+
+export function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
+
+export function clientIp(req: IncomingMessage): string {
+  const ip = req.socket.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+/** Writes an S3 error: XML body, or a bare status for HEAD. */
+export function writeS3Error(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string, resource: string): void {
+  const e = isS3Error(err) ? err : new S3Error('InternalError');
+  if (!isS3Error(err)) log('error', 'internal error', { requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+  if (res.headersSent) { res.destroy(); return; }
+  for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
+  if (!req.complete) res.setHeader('connection', 'close'); // the unread body cannot be skipped safely
+  if (e.status === 304 || req.method === 'HEAD') {
+    res.writeHead(e.status).end();
+    return;
+  }
+  const extra = Object.entries(e.extra).map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`).join('');
+  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(e.code)}</Code><Message>${escapeXml(e.message)}</Message>${extra}<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId><HostId>${requestId}</HostId></Error>`;
+  res.writeHead(e.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+async function writeResult(res: ServerResponse, result: HandlerResult, head: boolean): Promise<void> {
+  res.statusCode = result.status ?? 200;
+  for (const [k, v] of Object.entries(result.headers ?? {})) if (v !== undefined) res.setHeader(k, v as string);
+  const body = result.body;
+  if (body === undefined || head) {
+    if (body instanceof Readable) body.destroy();
+    if (!res.hasHeader('content-length') && !head) res.setHeader('content-length', 0);
+    res.end();
+    return;
+  }
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    res.setHeader('content-length', Buffer.byteLength(body));
+    res.end(body);
+    return;
+  }
+  await pipeline(body, res);
+}
+
+export function createS3Server(services: Services): Server {
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
+    handleRequest(services, req, res).catch((e) => {
+      log('error', 'request failed after response started', { error: String(e) });
+      res.destroy();
+    });
+  });
+  return server;
+}
+
+export async function handleRequest(services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = newRequestId();
+  res.setHeader('x-amz-request-id', requestId);
+  res.setHeader('x-amz-id-2', requestId);
+  res.setHeader('server', 's3gate');
+  const rawUrl = req.url ?? '/';
+  const q = rawUrl.indexOf('?');
+  const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+  const query = new URLSearchParams(q >= 0 ? rawUrl.slice(q + 1) : '');
+  let resource = rawPath;
+  try {
+    const url = new URL(rawUrl.startsWith('/') ? rawUrl : '/' + rawUrl, 'http://s3gate.invalid');
+    for (const r of services.controlRoutes) {
+      if (r.matches(req, url)) return await r.handle(req, res, url, requestId);
+    }
+    const path = decodePath(rawPath);
+    resource = path;
+    const rt = route(req.method ?? 'GET', path, query, req.headers, services.settings.domains);
+    const ctx = await buildContext(services, req, rt, query, requestId);
+    if (rt.op !== 'PreflightRequest' && rt.op !== 'PostObject' && rt.op !== 'DeleteObjects') await ctx.authorize({});
+    const result = await handlers[rt.op](ctx);
+    if (result.hijacked) return;
+    await writeResult(res, result, req.method === 'HEAD');
+    if (result.events?.length) publishEvents(services, ctx, result);
+    if (process.env.S3GATE_LOG_LEVEL === 'debug') log('debug', 'request', { requestId, op: rt.op, status: res.statusCode });
+  } catch (e) {
+    writeS3Error(req, res, e, requestId, resource);
+  }
+}
+
+async function buildContext(services: Services, req: IncomingMessage, rt: Route, query: URLSearchParams, requestId: string): Promise<RequestContext> {
+  const authn = rt.op === 'PostObject' || rt.op === 'PreflightRequest'
+    ? { principal: (await import('../auth/principal.js')).ANONYMOUS, auth: { type: 'ANONYMOUS' as const, signatureVersion: '' } }
+    : await authenticate(req, rt.path, query, { credentials: services.credentials, region: services.settings.region, services: ['s3'] });
+  const sourceIp = clientIp(req);
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  let bodyTaken = false;
+  const copyHeader = req.headers['x-amz-copy-source'];
+  const copySource = typeof copyHeader === 'string' && (rt.op === 'CopyObject' || rt.op === 'UploadPartCopy') ? parseCopySource(copyHeader) : undefined;
+  const ctx: RequestContext = {
+    req, op: rt.op, bucket: rt.bucket, key: rt.key, query, requestId, sourceIp, secure, services,
+    principal: authn.principal,
+    auth: authn.auth,
+    body() {
+      if (bodyTaken) throw new Error('request body read twice');
+      bodyTaken = true;
+      return decodeBody(req, authn.auth);
+    },
+    readBody(limit = MAX_SMALL_BODY) {
+      return readAll(ctx.body().stream, limit);
+    },
+    authorize(overrides) {
+      const r: AuthzRequest = {
+        op: rt.op, bucket: rt.bucket, key: rt.key, copySource, principal: authn.principal, query, headers: req.headers,
+        sourceIp, secure, authType: authn.auth.type, signatureVersion: authn.auth.signatureVersion,
+        signatureAgeMs: authn.auth.signedAt ? Date.now() - authn.auth.signedAt.getTime() : undefined,
+        ...overrides,
+      };
+      return services.authorizer.authorize(r);
+    },
+  };
+  return ctx;
+}
+
+function publishEvents(services: Services, ctx: RequestContext, result: HandlerResult): void {
+  const host = String(ctx.req.headers.host ?? '');
+  const local = ctx.req.socket.localPort;
+  const info = {
+    principal: ctx.principal, requestId: ctx.requestId, region: services.settings.region, sourceIp: ctx.sourceIp,
+    host: ctx.req.socket.localAddress ?? host, port: String(local ?? ''), userAgent: String(ctx.req.headers['user-agent'] ?? ''), time: new Date(),
+  };
+  for (const ev of result.events!) {
+    try { services.events.publish(ev, info); } catch (e) { log('error', 'event publish failed', { requestId: ctx.requestId, error: String(e) }); }
+  }
+}
