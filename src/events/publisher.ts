@@ -29,10 +29,22 @@ export interface RequestInfo {
   userAgent: string;
   /** requestParameters extras (MinIO sends region, sourceIPAddress, accessKey). */
   time: Date;
+  /**
+   * The server endpoint the client talked to, e.g. 'http://127.0.0.1:9000'
+   * (responseElements x-minio-origin-endpoint). Falls back to the event service's endpoint.
+   */
+  originEndpoint?: string;
+  /** The response Content-Length, which MinIO copies into responseElements when set. */
+  contentLength?: string;
 }
 
 export interface EventPublisher {
-  publish(event: ObjectEventInfo, request: RequestInfo): void;
+  /**
+   * Queues the event for every matching target. The returned promise (if any) resolves
+   * once the event is durably queued (never waits on a target, never rejects): await it
+   * before sending the S3 response to make "acknowledged to the client" imply "queued".
+   */
+  publish(event: ObjectEventInfo, request: RequestInfo): void | Promise<void>;
 }
 
 export const noEvents: EventPublisher = { publish() {} };

@@ -1,0 +1,345 @@
+/**
+ * The durable on-disk queue of one target.
+ *
+ * Layout of a queue directory:
+ *   <first-seq, 16 digits>.jsonl  segments: one JSON QueuedEvent per line, append only
+ *   offset.json                   {"next": N}: every event with seq < N was delivered;
+ *                                 written as temp file + rename (atomic)
+ *
+ * Durability window: append() resolves only after the line was written and
+ * fdatasync'ed ("group commit": while one sync runs, new appends gather into the next
+ * batch, which is written with one write() and synced with one fdatasync). So an
+ * append that resolved survives kill -9 and power loss; one that did not resolve may
+ * or may not be there after a crash. A new segment's directory entry is synced too.
+ * With fsync 'none' (an option for tests and for file systems where fsync is very slow)
+ * an append resolves after write(): it survives kill -9 (the data is in the kernel) but
+ * not a power cut.
+ *
+ * Delivery side: a single consumer calls next() (the oldest undelivered event, waiting
+ * if there is none) and ack(seq) after the target took it. The offset file is written
+ * behind acks (coalesced, at most one write in flight), so after a crash the last few
+ * delivered events may be delivered again: at-least-once, in order. Segments are
+ * deleted once every event in them was delivered.
+ *
+ * Recovery: segments are read in order; a segment's lines are kept up to the first line
+ * that is not a complete JSON document (a torn tail from a crash mid-write), and the
+ * file is truncated there. queue_limit bounds the undelivered count; an append beyond
+ * it is refused, logged (first one and then every 1000th) and counted (overflowCount).
+ */
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { QueuedEvent } from './target.js';
+
+export interface QueueOptions {
+  dir: string;
+  /** Most undelivered events held; more are refused (overflow). */
+  limit: number;
+  /** Events per segment file. */
+  segmentEvents?: number;
+  /** 'always' (default): append resolves after fdatasync. 'none': after write(). */
+  fsync?: 'always' | 'none';
+  /** Used in log lines, e.g. the target ARN. */
+  name?: string;
+}
+
+export interface QueuedItem {
+  seq: number;
+  event: QueuedEvent;
+}
+
+interface Segment {
+  first: number;
+  count: number;
+  path: string;
+}
+
+interface PendingAppend {
+  seq: number;
+  line: string;
+  resolve: (ok: boolean) => void;
+}
+
+const SEGMENT_RE = /^(\d{16})\.jsonl$/;
+const OFFSET_FILE = 'offset.json';
+
+function segmentName(first: number): string {
+  return `${String(first).padStart(16, '0')}.jsonl`;
+}
+
+function log(level: string, msg: string, fields: Record<string, unknown>): void {
+  const line = JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields });
+  if (level === 'error' || level === 'warn') console.error(line);
+  else console.log(line);
+}
+
+/** Valid lines of a segment's text, and the byte length they occupy. */
+function validLines(text: string): { lines: string[]; bytes: number } {
+  const lines: string[] = [];
+  let pos = 0;
+  while (pos < text.length) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) break;
+    const line = text.slice(pos, nl);
+    try { JSON.parse(line); } catch { break; }
+    lines.push(line);
+    pos = nl + 1;
+  }
+  return { lines, bytes: Buffer.byteLength(text.slice(0, pos)) };
+}
+
+export class DurableQueue {
+  readonly dir: string;
+  readonly limit: number;
+  private readonly segmentEvents: number;
+  private readonly sync: boolean;
+  private readonly name: string;
+
+  private segments: Segment[] = [];
+  private active: FileHandle | undefined;
+  /** Lines of the last segment, kept for the reader (bounded by segmentEvents). */
+  private activeLines: string[] = [];
+  /** Byte length of the active segment's valid content (to cut a failed write off). */
+  private activeBytes = 0;
+  private cache: { first: number; lines: string[] } | undefined;
+
+  private nextSeq = 0;
+  private durableSeq = 0;
+  private head = 0;
+  private committedOnDisk = 0;
+
+  private pending: PendingAppend[] = [];
+  private flushing: Promise<void> | undefined;
+  private committing: Promise<void> | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private closed = false;
+
+  /** Appends refused because the queue was full. */
+  overflowCount = 0;
+  /** Appends that failed on I/O (disk full ...); also logged. */
+  writeErrors = 0;
+
+  private constructor(opts: QueueOptions) {
+    this.dir = opts.dir;
+    this.limit = opts.limit;
+    this.segmentEvents = opts.segmentEvents ?? 1000;
+    this.sync = (opts.fsync ?? 'always') === 'always';
+    this.name = opts.name ?? opts.dir;
+  }
+
+  static async open(opts: QueueOptions): Promise<DurableQueue> {
+    const q = new DurableQueue(opts);
+    await q.recover();
+    return q;
+  }
+
+  /** Undelivered events (including appends still being written). */
+  get size(): number {
+    return this.nextSeq - this.head;
+  }
+
+  private async recover(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    try {
+      const doc = JSON.parse(await readFile(join(this.dir, OFFSET_FILE), 'utf8')) as { next?: unknown };
+      if (typeof doc.next === 'number' && doc.next >= 0) this.committedOnDisk = doc.next;
+    } catch { /* no offset yet (or a torn temp never renamed): start from the first segment */ }
+
+    const names = (await readdir(this.dir)).filter((n) => SEGMENT_RE.test(n)).sort();
+    for (const n of names) {
+      const first = Number(SEGMENT_RE.exec(n)![1]);
+      const path = join(this.dir, n);
+      const text = await readFile(path, 'utf8');
+      const { lines, bytes } = validLines(text);
+      if (bytes < Buffer.byteLength(text)) {
+        log('warn', 'event queue: ignoring torn tail of segment', { queue: this.name, segment: n, keptEvents: lines.length });
+        const fh = await open(path, 'r+');
+        try { await fh.truncate(bytes); await fh.datasync(); } finally { await fh.close(); }
+      }
+      if (first + lines.length <= this.committedOnDisk) { await unlink(path); continue; }
+      this.segments.push({ first, count: lines.length, path });
+      this.activeLines = lines;
+      this.activeBytes = bytes;
+    }
+    const last = this.segments[this.segments.length - 1];
+    const end = last ? last.first + last.count : 0;
+    this.nextSeq = this.durableSeq = Math.max(end, this.committedOnDisk);
+    this.head = Math.max(this.committedOnDisk, this.segments[0]?.first ?? this.nextSeq);
+    if (last && last.count < this.segmentEvents && this.activeLines.length === last.count) {
+      this.active = await open(last.path, 'a');
+    } else {
+      this.activeLines = [];
+      this.activeBytes = 0;
+    }
+  }
+
+  /**
+   * Queues an event. Resolves true once it is durable (see the module doc), false when
+   * it was refused (queue full, write error; both logged and counted). Never rejects.
+   */
+  append(event: QueuedEvent): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (this.size >= this.limit) {
+      this.overflowCount++;
+      if (this.overflowCount === 1 || this.overflowCount % 1000 === 0) {
+        log('error', 'event queue full: event NOT queued for this target', { queue: this.name, limit: this.limit, refusedSoFar: this.overflowCount, event: event.eventName, key: event.key });
+      }
+      return Promise.resolve(false);
+    }
+    const line = JSON.stringify(event);
+    return new Promise((resolve) => {
+      this.pending.push({ seq: this.nextSeq++, line, resolve });
+      if (!this.flushing) this.flushing = this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    // Let appends of the same tick join this batch.
+    await new Promise<void>((r) => setImmediate(r));
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0);
+        try {
+          await this.writeBatch(batch);
+          this.durableSeq = batch[batch.length - 1].seq + 1;
+          for (const p of batch) p.resolve(true);
+          this.signal();
+        } catch (e) {
+          this.writeErrors += batch.length;
+          log('error', 'event queue: write failed, events NOT queued', { queue: this.name, events: batch.length, error: String(e) });
+          // Later appends must not leave a gap in the sequence: re-number what is left.
+          this.nextSeq = this.durableSeq;
+          for (const p of this.pending) p.seq = this.nextSeq++;
+          for (const p of batch) p.resolve(false);
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    let i = 0;
+    while (i < batch.length) {
+      let seg = this.segments[this.segments.length - 1];
+      if (!this.active || !seg || seg.count >= this.segmentEvents) seg = await this.rotate(batch[i].seq);
+      const take = batch.slice(i, i + (this.segmentEvents - seg.count));
+      const lines = take.map((p) => p.line);
+      const fh = this.active!;
+      const data = Buffer.from(lines.join('\n') + '\n');
+      try {
+        for (let off = 0; off < data.length;) off += (await fh.write(data, off)).bytesWritten;
+        if (this.sync) await fh.datasync();
+      } catch (e) {
+        await fh.truncate(this.activeBytes).catch(() => {});
+        throw e;
+      }
+      this.activeBytes += data.length;
+      seg.count += take.length;
+      for (const l of lines) this.activeLines.push(l);
+      i += take.length;
+    }
+  }
+
+  /** Seals the current segment and starts a new one whose first event is `first`. */
+  private async rotate(first: number): Promise<Segment> {
+    if (this.active) await this.active.close();
+    this.active = undefined;
+    const seg: Segment = { first, count: 0, path: join(this.dir, segmentName(first)) };
+    this.active = await open(seg.path, 'a');
+    if (this.sync) await syncDir(this.dir);
+    this.segments.push(seg);
+    this.activeLines = [];
+    this.activeBytes = 0;
+    this.dropDelivered();
+    return seg;
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** The oldest undelivered event; waits until there is one. Rejects once closed. */
+  async next(): Promise<QueuedItem> {
+    while (this.head >= this.durableSeq) {
+      if (this.closed) throw new Error('queue closed');
+      await new Promise<void>((r) => { this.wake = r; });
+    }
+    if (this.closed) throw new Error('queue closed');
+    return this.readAt(this.head);
+  }
+
+  /** The oldest undelivered event if one is ready, without waiting. */
+  peekReady(): boolean {
+    return this.head < this.durableSeq;
+  }
+
+  private async readAt(seq: number): Promise<QueuedItem> {
+    let seg = this.segments.find((s) => seq >= s.first && seq < s.first + s.count);
+    if (!seg) {
+      // A gap (segments lost to corruption): continue with the next event we have.
+      seg = this.segments.find((s) => s.first > seq && s.count > 0);
+      if (!seg) throw new Error(`event queue ${this.name}: event ${seq} missing`);
+      log('warn', 'event queue: skipping missing events', { queue: this.name, from: seq, to: seg.first });
+      seq = this.head = seg.first;
+    }
+    let lines: string[];
+    if (seg === this.segments[this.segments.length - 1] && this.active) lines = this.activeLines;
+    else {
+      if (this.cache?.first !== seg.first) this.cache = { first: seg.first, lines: validLines(await readFile(seg.path, 'utf8')).lines };
+      lines = this.cache.lines;
+    }
+    return { seq, event: JSON.parse(lines[seq - seg.first]) as QueuedEvent };
+  }
+
+  /** Marks everything up to and including seq delivered. */
+  ack(seq: number): void {
+    if (seq < this.head) return;
+    this.head = seq + 1;
+    this.dropDelivered();
+    if (!this.commitTimer && !this.closed) this.commitTimer = setTimeout(() => { this.commitTimer = undefined; void this.commit(); }, 20);
+  }
+
+  /** Deletes sealed segments whose events were all delivered. */
+  private dropDelivered(): void {
+    while (this.segments.length > 1 && this.segments[0].first + this.segments[0].count <= this.head) {
+      const seg = this.segments.shift()!;
+      if (this.cache?.first === seg.first) this.cache = undefined;
+      unlink(seg.path).catch((e) => log('warn', 'event queue: could not delete delivered segment', { queue: this.name, path: seg.path, error: String(e) }));
+    }
+  }
+
+  /** Writes the offset file (atomic rename) if it is behind. */
+  async commit(): Promise<void> {
+    while (this.committing) await this.committing;
+    if (this.committedOnDisk === this.head) return;
+    const next = this.head;
+    this.committing = (async () => {
+      const tmp = join(this.dir, `${OFFSET_FILE}.tmp`);
+      await writeFile(tmp, JSON.stringify({ next }));
+      await rename(tmp, join(this.dir, OFFSET_FILE));
+      this.committedOnDisk = next;
+    })().catch((e) => log('warn', 'event queue: could not write offset', { queue: this.name, error: String(e) }))
+      .finally(() => { this.committing = undefined; });
+    await this.committing;
+  }
+
+  /** Finishes pending appends, writes the offset, releases files. next() rejects afterwards. */
+  async close(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    this.closed = true;
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    await this.commit();
+    await this.active?.close();
+    this.active = undefined;
+    this.signal();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try { await fh.sync(); } catch { /* some file systems refuse fsync on directories */ } finally { await fh.close(); }
+}

@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, appendFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { DurableQueue } from '../../src/events/queue.js';
+import type { QueuedEvent } from '../../src/events/target.js';
+
+function ev(i: number): QueuedEvent {
+  return { eventName: 's3:ObjectCreated:Put', key: `b/k${i}`, eventTime: '2024-01-01T00:00:00.000Z', record: { eventName: 's3:ObjectCreated:Put', eventTime: '', s3: { bucket: { name: 'b' }, object: { key: `k${i}` } } } };
+}
+
+async function drain(q: DurableQueue, max = Infinity): Promise<number[]> {
+  const got: number[] = [];
+  while (q.peekReady() && got.length < max) {
+    const item = await q.next();
+    got.push(Number(item.event.key.slice(3)));
+    q.ack(item.seq);
+  }
+  return got;
+}
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 's3gate-queue-'));
+}
+
+test('events come out in order, survive reopen, and delivered segments are deleted', async () => {
+  const dir = await tempDir();
+  let q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 10 });
+  await Promise.all(Array.from({ length: 35 }, (_, i) => q.append(ev(i))));
+  assert.equal(q.size, 35);
+  assert.deepEqual(await drain(q, 12), Array.from({ length: 12 }, (_, i) => i));
+  await q.close();
+
+  q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 10 });
+  assert.equal(q.size, 23, 'the 12 delivered events are not replayed');
+  await q.append(ev(35));
+  assert.deepEqual(await drain(q), Array.from({ length: 24 }, (_, i) => i + 12));
+  await q.close();
+  const segs = (await readdir(dir)).filter((n) => n.endsWith('.jsonl'));
+  assert.equal(segs.length, 1, `only the active segment remains, got ${segs.join(',')}`);
+  await rm(dir, { recursive: true });
+});
+
+test('a torn last line is ignored and the queue keeps appending after it', async () => {
+  const dir = await tempDir();
+  let q = await DurableQueue.open({ dir, limit: 100000 });
+  for (let i = 0; i < 5; i++) await q.append(ev(i));
+  await q.close();
+  const seg = (await readdir(dir)).find((n) => n.endsWith('.jsonl'))!;
+  await appendFile(join(dir, seg), '{"eventName":"s3:ObjectCreated:Put","key":"b/k5","rec');
+  q = await DurableQueue.open({ dir, limit: 100000 });
+  assert.equal(q.size, 5);
+  await q.append(ev(6));
+  assert.deepEqual(await drain(q), [0, 1, 2, 3, 4, 6]);
+  await q.close();
+  const text = await readFile(join(dir, seg), 'utf8');
+  assert.equal(text.split('\n').filter(Boolean).length, 6, 'the torn bytes were cut off before appending');
+  await rm(dir, { recursive: true });
+});
+
+test('queue_limit: appends beyond the limit are refused, counted and logged', async () => {
+  const dir = await tempDir();
+  const q = await DurableQueue.open({ dir, limit: 3, name: 'arn:minio:sqs::1:redis' });
+  const logged: string[] = [];
+  const orig = console.error;
+  console.error = (line: string) => { logged.push(line); };
+  try {
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => q.append(ev(i))));
+    assert.deepEqual(results, [true, true, true, false, false]);
+  } finally {
+    console.error = orig;
+  }
+  assert.equal(q.overflowCount, 2);
+  assert.ok(logged.some((l) => l.includes('event queue full') && l.includes('arn:minio:sqs::1:redis')), logged.join('\n'));
+  // Room again once something was delivered.
+  await drain(q, 1);
+  assert.equal(await q.append(ev(9)), true);
+  await q.close();
+  await rm(dir, { recursive: true });
+});
+
+test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothing invented', async () => {
+  const dir = await tempDir();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/queue-writer.ts'), dir, '200000', '500'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const acked = new Set<number>();
+  let buf = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('ack ')) acked.add(Number(line.slice(4)));
+        if (line === 'done') reject(new Error('writer finished before it was killed'));
+      }
+      if (acked.size >= 3000 && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('exit', () => resolve());
+  });
+  assert.ok(acked.size >= 3000);
+
+  const q = await DurableQueue.open({ dir, limit: 1_000_000, segmentEvents: 500 });
+  const got = await drain(q);
+  await q.close();
+  // The writer numbers events in append order, so the queue must hold exactly 0..n-1.
+  assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => i));
+  const missing = [...acked].filter((i) => i >= got.length);
+  assert.deepEqual(missing, [], 'acknowledged events lost');
+  await rm(dir, { recursive: true });
+});
