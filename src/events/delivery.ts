@@ -1,0 +1,165 @@
+/**
+ * The delivery loop of one target: takes the oldest queued event, calls target.send(),
+ * and only after it resolved marks the event delivered and moves on, so events reach a
+ * target in queue order, at least once. A failure (or a send that does not settle
+ * within sendTimeoutMs) is retried with exponential back-off (100 ms doubling to 5 s),
+ * for as long as it takes; the event is never skipped. init() is retried the same way
+ * until it succeeds once; after that, reconnecting is the target's job inside send()
+ * (the targets' LazyConnection re-opens broken connections).
+ *
+ * Going offline and coming back are logged once each (not once per retry); status()
+ * gives online/queued/delivered/failed counts and the last error for the admin API.
+ */
+import type { EventTarget } from './target.js';
+import type { DurableQueue } from './queue.js';
+
+export interface DeliveryStatus {
+  arn: string;
+  type: string;
+  id: string;
+  online: boolean;
+  /** Undelivered events in the queue. */
+  queued: number;
+  delivered: number;
+  /** Failed send/init attempts since start. */
+  failedAttempts: number;
+  lastError?: string;
+  lastErrorTime?: string;
+  /** Events refused because the queue was full. */
+  overflow: number;
+  queueDir: string;
+  queueLimit: number;
+}
+
+export interface DeliveryOptions {
+  arn: string;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  sendTimeoutMs?: number;
+}
+
+function log(level: string, msg: string, fields: Record<string, unknown>): void {
+  const line = JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields });
+  if (level === 'info') console.log(line);
+  else console.error(line);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
+export class DeliveryLoop {
+  private online = false;
+  private initialized = false;
+  private delivered = 0;
+  private failedAttempts = 0;
+  private lastError: string | undefined;
+  private lastErrorTime: string | undefined;
+  private stopping = false;
+  private stopSignal!: () => void;
+  private readonly stopped: Promise<undefined>;
+  private running: Promise<void> | undefined;
+  private wakeSleep: (() => void) | undefined;
+  private readonly initialBackoff: number;
+  private readonly maxBackoff: number;
+  private readonly sendTimeout: number;
+
+  constructor(readonly target: EventTarget, readonly queue: DurableQueue, readonly opts: DeliveryOptions) {
+    this.initialBackoff = opts.initialBackoffMs ?? 100;
+    this.maxBackoff = opts.maxBackoffMs ?? 5000;
+    this.sendTimeout = opts.sendTimeoutMs ?? 60_000;
+    this.stopped = new Promise((r) => { this.stopSignal = () => r(undefined); });
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  private async run(): Promise<void> {
+    let backoff = this.initialBackoff;
+    // Connect at start so a target that is down is reported now, not at its first event.
+    while (!this.stopping && !this.initialized) {
+      try {
+        await withTimeout(this.target.init(), this.sendTimeout, 'init');
+        this.initialized = true;
+        this.markOnline();
+      } catch (e) {
+        this.markFailure(e, 'event target not reachable; its events are queued until it is');
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, this.maxBackoff);
+      }
+    }
+    backoff = this.initialBackoff;
+    while (!this.stopping) {
+      const item = await Promise.race([this.queue.next().catch(() => undefined), this.stopped]);
+      if (!item) break;
+      while (!this.stopping) {
+        try {
+          await withTimeout(this.target.send(item.event), this.sendTimeout, 'send');
+          this.queue.ack(item.seq);
+          this.delivered++;
+          this.markOnline();
+          backoff = this.initialBackoff;
+          break;
+        } catch (e) {
+          this.markFailure(e, 'event delivery failed; retrying (events stay queued, in order)');
+          await this.sleep(backoff);
+          backoff = Math.min(backoff * 2, this.maxBackoff);
+        }
+      }
+    }
+  }
+
+  private markOnline(): void {
+    if (!this.online) {
+      log('info', 'event target online', { target: this.opts.arn, queued: this.queue.size });
+      this.online = true;
+    }
+  }
+
+  private markFailure(e: unknown, msg: string): void {
+    this.failedAttempts++;
+    const text = String((e as Error)?.message ?? e);
+    const changed = this.online || this.lastError !== text || this.failedAttempts === 1;
+    this.online = false;
+    this.lastError = text;
+    this.lastErrorTime = new Date().toISOString();
+    if (changed) log('warn', msg, { target: this.opts.arn, error: text, queued: this.queue.size });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wakeSleep = undefined; resolve(); }, ms);
+      this.wakeSleep = () => { clearTimeout(t); this.wakeSleep = undefined; resolve(); };
+    });
+  }
+
+  status(): DeliveryStatus {
+    return {
+      arn: this.opts.arn,
+      type: this.target.type,
+      id: this.target.id,
+      online: this.online,
+      queued: this.queue.size,
+      delivered: this.delivered,
+      failedAttempts: this.failedAttempts,
+      lastError: this.lastError,
+      lastErrorTime: this.lastErrorTime,
+      overflow: this.queue.overflowCount,
+      queueDir: this.queue.dir,
+      queueLimit: this.queue.limit,
+    };
+  }
+
+  /** Stops after the send in progress (bounded by its timeout), persists progress, closes target and queue. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopSignal();
+    this.wakeSleep?.();
+    await this.running;
+    await this.queue.close();
+    await this.target.close().catch((e) => log('warn', 'event target close failed', { target: this.opts.arn, error: String(e) }));
+  }
+}
