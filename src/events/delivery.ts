@@ -113,10 +113,9 @@ export class DeliveryLoop {
   }
 
   private markOnline(): void {
-    if (!this.online) {
-      log('info', 'event target online', { target: this.opts.arn, queued: this.queue.size });
-      this.online = true;
-    }
+    // Logged only as a recovery: a target that never failed needs no line.
+    if (!this.online && this.failedAttempts > 0) log('info', 'event target online', { target: this.opts.arn, queued: this.queue.size });
+    this.online = true;
   }
 
   private markFailure(e: unknown, msg: string): void {

@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DurableQueue } from '../../src/events/queue.js';
+import { DeliveryLoop } from '../../src/events/delivery.js';
+import type { QueuedEvent } from '../../src/events/target.js';
+import { createHttpTestTarget } from './fixtures/http-target.js';
+import { freePort, startReceiver } from './fixtures/receiver.js';
+
+function ev(i: number): QueuedEvent {
+  return { eventName: 's3:ObjectCreated:Put', key: `b/k${i}`, eventTime: '2024-01-01T00:00:00.000Z', record: { eventName: 's3:ObjectCreated:Put', eventTime: '', s3: { bucket: { name: 'b' }, object: { key: `k${i}` } } } };
+}
+
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('target down (closed port), 1000 events queued, target comes up: all arrive in order', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 's3gate-delivery-'));
+  const port = await freePort();
+  const queue = await DurableQueue.open({ dir, limit: 100000 });
+  const target = createHttpTestTarget('1', { endpoint: `http://127.0.0.1:${port}/events` });
+  const loop = new DeliveryLoop(target, queue, { arn: 'arn:minio:sqs::1:webhook', initialBackoffMs: 20, maxBackoffMs: 200 });
+  const logs: string[] = [];
+  const origErr = console.error;
+  const origLog = console.log;
+  console.error = (l: string) => logs.push(l);
+  console.log = (l: string) => logs.push(l);
+  try {
+    loop.start();
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => queue.append(ev(i))));
+    await until(() => loop.status().failedAttempts >= 3, 5000, 'failed attempts');
+    const down = loop.status();
+    assert.equal(down.online, false);
+    assert.equal(down.queued, 1000);
+    assert.match(down.lastError ?? '', /ECONNREFUSED/);
+
+    const receiver = await startReceiver(port);
+    await until(() => receiver.keys.length >= 1000, 20000, '1000 deliveries');
+    assert.deepEqual(receiver.keys, Array.from({ length: 1000 }, (_, i) => `b/k${i}`));
+    const up = loop.status();
+    assert.equal(up.online, true);
+    assert.equal(up.delivered, 1000);
+    assert.equal(up.queued, 0);
+    await loop.stop();
+    await receiver.close();
+  } finally {
+    console.error = origErr;
+    console.log = origLog;
+  }
+  // Logged once when it failed and once when it came back, not once per retry.
+  assert.equal(logs.filter((l) => l.includes("event delivery failed")).length, 1, logs.join("\n"));
+  assert.equal(logs.filter((l) => l.includes('event target online')).length, 1, logs.join('\n'));
+  await rm(dir, { recursive: true });
+});
+
+test('delivery resumes after a restart from where it stopped (at least once, in order)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 's3gate-delivery-'));
+  const port = await freePort();
+  const receiver = await startReceiver(port);
+  let queue = await DurableQueue.open({ dir, limit: 100000 });
+  await Promise.all(Array.from({ length: 300 }, (_, i) => queue.append(ev(i))));
+  let loop = new DeliveryLoop(createHttpTestTarget('1', { endpoint: `http://127.0.0.1:${port}/` }), queue, { arn: 'a', initialBackoffMs: 10 });
+  loop.start();
+  await until(() => receiver.keys.length >= 100, 10000, '100 deliveries');
+  await loop.stop();
+  const firstRun = receiver.keys.length;
+  queue = await DurableQueue.open({ dir, limit: 100000 });
+  assert.equal(queue.size, 300 - firstRun);
+  loop = new DeliveryLoop(createHttpTestTarget('1', { endpoint: `http://127.0.0.1:${port}/` }), queue, { arn: 'a', initialBackoffMs: 10 });
+  loop.start();
+  await until(() => receiver.keys.length >= 300, 10000, 'all deliveries');
+  await loop.stop();
+  assert.deepEqual(receiver.keys, Array.from({ length: 300 }, (_, i) => `b/k${i}`));
+  await receiver.close();
+  await rm(dir, { recursive: true });
+});
