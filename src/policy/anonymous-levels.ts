@@ -48,6 +48,8 @@ interface McStatement {
   Resource: string[];
   Sid: string;
   raw?: unknown;
+  /** The statement as read, while nothing changed it (written back verbatim). */
+  original?: unknown;
 }
 
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
@@ -113,7 +115,7 @@ function toMc(raw: unknown): McStatement {
       }
     }
   }
-  return { Action: sorted(actions), Condition: normalizeConditions(cond), Effect: s.Effect, Principal: { AWS: sorted(principal) }, Resource: sorted(resources), Sid: typeof s.Sid === 'string' ? s.Sid : '' };
+  return { Action: sorted(actions), Condition: normalizeConditions(cond), Effect: s.Effect, Principal: { AWS: sorted(principal) }, Resource: sorted(resources), Sid: typeof s.Sid === 'string' ? s.Sid : '', original: raw };
 }
 
 function isAnonymousGrant(s: McStatement, bucket: string): boolean {
@@ -137,7 +139,7 @@ function removeGrants(statements: McStatement[], bucket: string, prefix: string)
   const out: McStatement[] = [];
   for (const s0 of statements) {
     if (!isAnonymousGrant(s0, bucket)) { out.push(s0); continue; }
-    const s: McStatement = { ...s0, Action: [...s0.Action], Resource: [...s0.Resource] };
+    const s: McStatement = { ...s0, Action: [...s0.Action], Resource: [...s0.Resource], original: undefined };
     if (s.Resource.includes(b)) {
       if (s.Resource.length > 1) s.Resource = without(s.Resource, [b]);
       else if (s.Condition) {
@@ -163,7 +165,7 @@ function removeGrants(statements: McStatement[], bucket: string, prefix: string)
     return out.flatMap((s) => {
       if (!isAnonymousGrant(s, bucket) || s.Condition || !sameSet(s.Resource, [b])) return [s];
       const left = without(s.Action, COMMON_BUCKET);
-      return left.length ? [{ ...s, Action: left }] : [];
+      return left.length ? [{ ...s, Action: left, original: undefined }] : [];
     });
   }
   return out;
@@ -172,8 +174,8 @@ function removeGrants(statements: McStatement[], bucket: string, prefix: string)
 function appendStatement(list: McStatement[], s: McStatement): void {
   for (const t of list) {
     if (t.raw !== undefined || t.Effect !== s.Effect || !sameSet(t.Principal.AWS, s.Principal.AWS) || !sameConditions(t.Condition, s.Condition)) continue;
-    if (sameSet(t.Action, s.Action)) { t.Resource = sorted([...t.Resource, ...s.Resource]); return; }
-    if (sameSet(t.Resource, s.Resource)) { t.Action = sorted([...t.Action, ...s.Action]); return; }
+    if (sameSet(t.Action, s.Action)) { t.Resource = sorted([...t.Resource, ...s.Resource]); t.original = undefined; return; }
+    if (sameSet(t.Resource, s.Resource)) { t.Action = sorted([...t.Action, ...s.Action]); t.original = undefined; return; }
     if (subset(s.Resource, t.Resource) && subset(s.Action, t.Action)) return;
   }
   list.push({ ...s, Action: [...s.Action], Resource: [...s.Resource] });
@@ -181,6 +183,7 @@ function appendStatement(list: McStatement[], s: McStatement): void {
 
 function serialize(s: McStatement): unknown {
   if (s.raw !== undefined) return s.raw;
+  if (s.original !== undefined) return s.original;
   const out: Record<string, unknown> = { Action: sorted(s.Action) };
   const c = normalizeConditions(s.Condition);
   if (c) out.Condition = c;
