@@ -9,6 +9,10 @@ import { defaultHandlers, notImplemented } from './defaults.js';
 import { deleteObjects } from './delete-objects.js';
 import { listObjectVersions, listObjects, listObjectsV2 } from './listing.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js';
+import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy } from './multipart.js';
+import { completeMultipartUpload } from './multipart-complete.js';
+import { listMultipartUploads, listParts } from './multipart-listing.js';
+import { getObjectAttributes } from './object-attributes.js';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './objects.js';
 
 export const handlers: Record<OperationName, Handler> = {
@@ -36,7 +40,7 @@ export const handlers: Record<OperationName, Handler> = {
   ListenBucketNotification: notImplemented('ListenBucketNotification'),
   DeleteObjects: deleteObjects,
   PostObject: notImplemented('PostObject'),
-  ListMultipartUploads: notImplemented('ListMultipartUploads'),
+  ListMultipartUploads: listMultipartUploads,
   GetObject: getObject,
   HeadObject: headObject,
   PutObject: putObject,
@@ -45,12 +49,12 @@ export const handlers: Record<OperationName, Handler> = {
   GetObjectTagging: getObjectTagging,
   PutObjectTagging: putObjectTagging,
   DeleteObjectTagging: deleteObjectTagging,
-  GetObjectAttributes: notImplemented('GetObjectAttributes'),
-  CreateMultipartUpload: notImplemented('CreateMultipartUpload'),
-  UploadPart: notImplemented('UploadPart'),
-  UploadPartCopy: notImplemented('UploadPartCopy'),
-  CompleteMultipartUpload: notImplemented('CompleteMultipartUpload'),
-  AbortMultipartUpload: notImplemented('AbortMultipartUpload'),
-  ListParts: notImplemented('ListParts'),
+  GetObjectAttributes: getObjectAttributes,
+  CreateMultipartUpload: createMultipartUpload,
+  UploadPart: uploadPart,
+  UploadPartCopy: uploadPartCopy,
+  CompleteMultipartUpload: completeMultipartUpload,
+  AbortMultipartUpload: abortMultipartUpload,
+  ListParts: listParts,
   PreflightRequest: notImplemented('CORS preflight'),
 };

@@ -14,6 +14,7 @@ import { S3Error } from '../../server/errors.js';
 import type { Backend, BucketInfo, ListOptions, ListResult, NewObjectMeta, ObjectMeta, WriteConditions } from '../backend.js';
 import { SYS_DIR_NAME, bucketNameError, isDirectoryKey } from '../keys.js';
 import { chooseMetaStore, type MetaStore } from './meta-store.js';
+import { withMetaSpill } from './multipart-meta-spill.js';
 import { hasObject, walk } from './walk.js';
 import { guessContentType } from './content-type.js';
 
@@ -52,7 +53,8 @@ export class PosixBackend implements Backend {
     const b = new PosixBackend(opts);
     if (cleanTemp) await fs.rm(b.tmpDir, { recursive: true, force: true });
     await fs.mkdir(b.tmpDir, { recursive: true });
-    b.meta = await chooseMetaStore(b.tmpDir, opts.dataDir, join(b.sysDir, 'meta'), opts.metaStore);
+    // multipart part layouts outgrow a 4 KB xattr block: large documents spill to files
+    b.meta = withMetaSpill(await chooseMetaStore(b.tmpDir, opts.dataDir, join(b.sysDir, 'meta'), opts.metaStore), b.sysDir);
     return b;
   }
 
@@ -273,8 +275,8 @@ export class PosixBackend implements Backend {
       await fs.rmdir(path).catch(() => undefined); // stays while it has children
     } else {
       if (st.isDirectory()) return; // an implicit prefix is not an object
+      await this.meta.remove(path); // first: a spilled metadata file is found through the attribute
       await fs.unlink(path);
-      await this.meta.remove(path);
     }
     await this.removeEmptyParents(bucket, dirname(path));
   }
