@@ -3,7 +3,7 @@
  * resolved by the IAM service), session policies (STS session / service-account embedded
  * policy) and the bucket policy, with AWS's same-account rules:
  *
- *   root                       -> allowed, always
+ *   root (the resolver says so) -> allowed, always
  *   any explicit Deny          -> denied (identity, session or bucket policy)
  *   identity Allow AND (no session policy OR session Allow)      -> allowed
  *   bucket-policy Allow naming the caller itself ("*", its access key, user name or ARN)
@@ -30,20 +30,33 @@ import {
   type AuthzCheck, type CompiledPolicy, type ConditionContext, type ContextInput, type PrincipalIdentity, type StatementRef,
 } from '../policy/index.js';
 
-/** What the IAM service answers for a principal. */
+/** A compiled policy, bare or as the IAM service's `{ name, policy }` pair. */
+export type PolicyRef = CompiledPolicy | { name: string; policy: CompiledPolicy };
+
+/** What the IAM service answers for a principal (IamService.resolveIdentity fits as is). */
 export interface IdentityPolicies {
   /**
    * The identity policies that apply: for a user its own and its enabled groups'
    * policies; for a service account or STS session those of the parent user (current,
    * not as of issue time).
    */
-  policies: readonly CompiledPolicy[];
+  policies: readonly PolicyRef[];
   /** STS session policy or service-account embedded policy: narrows `policies` (intersection). */
-  sessionPolicy?: CompiledPolicy;
+  sessionPolicy?: PolicyRef;
 }
 
-/** Implemented by the IAM service; must answer from memory. 'root' = unrestricted. */
+/**
+ * Implemented by the IAM service; must answer from memory. 'root' = unrestricted. Asked
+ * for every principal but anonymous (a root-kind principal is unrestricted only when the
+ * resolver says 'root').
+ */
 export type IdentityPolicyResolver = (principal: Principal) => IdentityPolicies | 'root' | Promise<IdentityPolicies | 'root'>;
+
+interface ResolvedPolicies { policies: readonly CompiledPolicy[]; sessionPolicy?: CompiledPolicy }
+
+function unwrap(p: PolicyRef): CompiledPolicy {
+  return 'statements' in p ? p : p.policy;
+}
 
 /** Usually `(bucket) => bucketPolicyCache.get(bucket)`. */
 export type BucketPolicyLookup = (bucket: string) => CompiledPolicy | undefined | Promise<CompiledPolicy | undefined>;
@@ -117,13 +130,14 @@ export function createPolicyAuthorizer(deps: PolicyAuthorizerDeps): PolicyAuthor
     return { kind: p.kind, username: p.username, accessKey: p.accessKey };
   }
 
-  async function identityOf(p: Principal): Promise<IdentityPolicies | 'root'> {
-    if (p.kind === 'root') return 'root';
+  async function identityOf(p: Principal): Promise<ResolvedPolicies | 'root'> {
     if (p.kind === 'anonymous') return { policies: [] };
-    return deps.identityPolicies(p);
+    const r = await deps.identityPolicies(p);
+    if (r === 'root') return 'root';
+    return { policies: r.policies.map(unwrap), sessionPolicy: r.sessionPolicy && unwrap(r.sessionPolicy) };
   }
 
-  function decide(c: CheckInput, identity: IdentityPolicies, bucketPolicy: CompiledPolicy | undefined, who: PrincipalIdentity): CheckExplanation {
+  function decide(c: CheckInput, identity: ResolvedPolicies, bucketPolicy: CompiledPolicy | undefined, who: PrincipalIdentity): CheckExplanation {
     const base = { action: c.action, resource: c.resource, bucket: c.bucket, key: c.key };
     const req = { action: c.action, resource: c.resource, context: c.context, principal: who };
     const id = evaluatePolicies(identity.policies, req);
