@@ -159,10 +159,3 @@ function pick(raw: Record<string, string>, keys: string[]): Record<string, strin
   for (const k of keys) if (raw[k] !== undefined) out[k] = raw[k];
   return out;
 }
-
-/** The spec list with queue keys and comment appended, as every target ends. */
-export function withQueueAndComment(own: TargetOptionSpec[], queueAfter?: string): TargetOptionSpec[] {
-  if (queueAfter === undefined) return [...own, ...QUEUE_OPTIONS, COMMENT_OPTION];
-  const i = own.findIndex((s) => s.key === queueAfter) + 1;
-  return [...own.slice(0, i), ...QUEUE_OPTIONS, ...own.slice(i), COMMENT_OPTION];
-}
