@@ -90,7 +90,7 @@ export async function handleIamQueryRequest(params: URLSearchParams, principal: 
   const needed = ACTIONS[action];
   if (!needed) return iamError(400, 'InvalidAction', `Could not find operation ${action}`, ctx.requestId);
   try {
-    if (!mayCall(ctx.iam, principal, action, needed, params)) {
+    if (!(await mayCall(ctx.iam, principal, action, needed, params))) {
       throw new QueryError(403, 'AccessDenied', `User: ${principal.username || 'anonymous'} is not authorized to perform: ${needed} (${action})`);
     }
     const result = await dispatch(action, params, principal, ctx.iam);
@@ -105,7 +105,7 @@ export async function handleIamQueryRequest(params: URLSearchParams, principal: 
   }
 }
 
-function mayCall(iam: IamService, p: Principal, action: string, needed: string, params: URLSearchParams): boolean {
+async function mayCall(iam: IamService, p: Principal, action: string, needed: string, params: URLSearchParams): Promise<boolean> {
   if (p.kind === 'anonymous') return false;
   if (p.kind === 'root') return true;
   const target = params.get('UserName');

@@ -3,32 +3,11 @@
  * so the service can be tested and reasoned about without the engine's internals.
  * `defaultPolicyEngine()` (policy-engine-default.ts) adapts src/policy/index.ts to it.
  */
-import type { Principal } from '../auth/principal.js';
-
 export interface IdentityPolicies<P> {
   /** Identity policies; the union of their allows is what the principal may do. */
   policies: readonly { name: string; policy: P }[];
   /** A narrowing policy (service-account embedded policy or STS session policy). */
   sessionPolicy?: { name: string; policy: P };
-}
-
-export interface ExplainRequest<P> {
-  principal: Principal;
-  /** 'root' = the owner: allowed without policies. */
-  identity: 'root' | IdentityPolicies<P>;
-  action: string;
-  /** Resource ARN; omitted for actions without a resource (admin:*, sts:*). */
-  resource?: string;
-  /** Condition values (aws:SourceIp, s3:prefix ...), keys as AWS spells them. */
-  context?: Record<string, string | number | boolean | readonly string[] | undefined>;
-}
-
-export interface Explanation {
-  allowed: boolean;
-  /** Human-readable reason, e.g. "allowed by policy readwrite, statement 0". */
-  reason: string;
-  /** Engine-specific detail (matching statements, ...), passed through to clients as JSON. */
-  detail?: unknown;
 }
 
 export interface IamPolicyEngine<P = unknown> {
@@ -43,5 +22,4 @@ export interface IamPolicyEngine<P = unknown> {
   readonly builtins: ReadonlyMap<string, string>;
   /** A compiled policy that allows everything, used as the identity of root-derived credentials. */
   readonly allowAll: P;
-  explain(req: ExplainRequest<P>): Explanation;
 }

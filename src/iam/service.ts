@@ -31,7 +31,9 @@ import {
 import { IamError } from './errors.js';
 import { IdentityIndex } from './identity-index.js';
 import { inlinePolicyName, validateGroupName, validatePolicyName, validateUserName } from './names.js';
-import type { ExplainRequest, Explanation, IamPolicyEngine, IdentityPolicies } from './policy-engine.js';
+import type { CompiledPolicy, ContextInput } from '../policy/index.js';
+import { createPolicyAuthorizer, type BucketPolicyLookup, type Explanation, type PolicyAuthorizer } from './authorizer.js';
+import type { IamPolicyEngine, IdentityPolicies } from './policy-engine.js';
 import type {
   AccessKeyRecord, EnabledStatus, GroupRecord, InlineOwner, PolicyRecord, ServiceAccountRecord, UserRecord,
 } from './records.js';
@@ -57,7 +59,9 @@ export interface IamServiceOptions {
   /** Cross-worker bus (default: src/server/cluster-bus); null = none. */
   bus?: Bus | null;
   /** The policy engine adapter (default: src/policy through policy-engine-default.ts). */
-  engine?: IamPolicyEngine<any>;
+  engine?: IamPolicyEngine<CompiledPolicy>;
+  /** Bucket policies for explain() and the exposed authorizer (usually BucketPolicyCache.get). */
+  bucketPolicy?: BucketPolicyLookup;
   /** Clock in ms (tests inject one). */
   now?: () => number;
   /** Account id in ARNs (default 000000000000, as the policy engine). */
@@ -179,7 +183,12 @@ export class IamService implements CredentialLookup {
   readonly accountId: string;
   private readonly store: IamStore;
   private readonly index: IdentityIndex;
-  private readonly engine: IamPolicyEngine<any>;
+  private readonly engine: IamPolicyEngine<CompiledPolicy>;
+  /**
+   * The S3 Authorizer over this service's identities (and `bucketPolicy`): the server may
+   * use it directly as its Authorizer.
+   */
+  readonly authorizer: PolicyAuthorizer;
   private readonly now: () => number;
   private signing = new Map<string, SigningKey>();
   private currentKey!: SigningKey;
@@ -189,7 +198,7 @@ export class IamService implements CredentialLookup {
   private sessionsByKey = new Map<string, SessionInfo>();
   private mutex: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly opts: IamServiceOptions, engine: IamPolicyEngine<any>) {
+  private constructor(private readonly opts: IamServiceOptions, engine: IamPolicyEngine<CompiledPolicy>) {
     this.accountId = opts.accountId ?? DEFAULT_ACCOUNT_ID;
     this.now = opts.now ?? Date.now;
     this.engine = engine;
@@ -200,11 +209,17 @@ export class IamService implements CredentialLookup {
       log: opts.log,
     });
     this.index = new IdentityIndex(this.store);
+    this.authorizer = createPolicyAuthorizer({
+      identityPolicies: (p) => this.resolveIdentity<CompiledPolicy>(p),
+      bucketPolicy: opts.bucketPolicy,
+      accountId: this.accountId,
+      now: () => new Date(this.now()),
+    });
   }
 
   static async open(opts: IamServiceOptions): Promise<IamService> {
     if (!opts.rootUser || !opts.rootPassword) throw new Error('IamService needs root credentials');
-    const engine = opts.engine ?? (await import('./policy-engine-default.js')).defaultPolicyEngine(opts.accountId);
+    const engine = opts.engine ?? (await import('./policy-engine-default.js')).defaultPolicyEngine();
     const svc = new IamService(opts, engine);
     await svc.store.open();
     await svc.loadSigningKey();
@@ -345,14 +360,19 @@ export class IamService implements CredentialLookup {
     }
   }
 
-  /** Allow or deny, and why, for a principal's identity policies (policy simulate). */
-  explain(principal: Principal, action: string, resource?: string, context?: ExplainRequest<unknown>['context']): Explanation {
-    return this.engine.explain({ principal, identity: this.resolveIdentity(principal), action, resource, context });
+  /**
+   * Allow or deny, and which statement of which policy decided, for a principal, action,
+   * resource ARN and condition context (policy simulate). Delegates to the policy
+   * authorizer, so a bucket policy (when `bucketPolicy` was given) counts as it would for
+   * a real request.
+   */
+  explain(principal: Principal, action: string, resource?: string, context?: ContextInput): Promise<Explanation> {
+    return this.authorizer.explainAction({ principal, action, resource, context });
   }
 
-  /** explain(...).allowed, for adapters that check admin: actions. */
-  isAllowed(principal: Principal, action: string, resource?: string, context?: ExplainRequest<unknown>['context']): boolean {
-    return this.explain(principal, action, resource, context).allowed;
+  /** explain(...).allowed, e.g. for adapters that check admin: actions. */
+  async isAllowed(principal: Principal, action: string, resource?: string, context?: ContextInput): Promise<boolean> {
+    return (await this.explain(principal, action, resource, context)).allowed;
   }
 
   private parentPolicies(parent: string): { name: string; policy: unknown }[] {

@@ -28,7 +28,7 @@ async function principalOf(iam: IamService, ak: string, token?: string): Promise
   return c.principal;
 }
 
-function can(iam: IamService, p: Principal, action: string, resource?: string): boolean {
+function can(iam: IamService, p: Principal, action: string, resource?: string): Promise<boolean> {
   return iam.isAllowed(p, action, resource);
 }
 
@@ -48,14 +48,14 @@ test('a new user can do nothing; readwrite lets him read and write; readonly onl
     const tom = cred!.principal;
     assert.equal(tom.kind, 'user');
     assert.equal(tom.username, 'tom');
-    assert.equal(can(iam, tom, 's3:GetObject', OBJ), false);
+    assert.equal(await can(iam, tom, 's3:GetObject', OBJ), false);
     await iam.setPolicies({ user: 'tom' }, ['readwrite']);
-    assert.equal(can(iam, tom, 's3:GetObject', OBJ), true);
-    assert.equal(can(iam, tom, 's3:PutObject', OBJ), true);
+    assert.equal(await can(iam, tom, 's3:GetObject', OBJ), true);
+    assert.equal(await can(iam, tom, 's3:PutObject', OBJ), true);
     await iam.setPolicies({ user: 'tom' }, ['readonly']);
-    assert.equal(can(iam, tom, 's3:GetObject', OBJ), true);
-    assert.equal(can(iam, tom, 's3:PutObject', OBJ), false);
-    assert.match(iam.explain(tom, 's3:GetObject', OBJ).reason, /readonly/);
+    assert.equal(await can(iam, tom, 's3:GetObject', OBJ), true);
+    assert.equal(await can(iam, tom, 's3:PutObject', OBJ), false);
+    assert.match((await iam.explain(tom, 's3:GetObject', OBJ)).checks[0]!.reason, /policy 'readonly'/);
   } finally { iam.close(); await rm(sys, { recursive: true, force: true }); }
 });
 
@@ -127,14 +127,14 @@ test('groups: membership grants, a disabled group revokes, non-empty groups are 
     await iam.addGroupMembers('devs', ['tom']);
     await iam.attachPolicies({ group: 'devs' }, ['readwrite']);
     assert.deepEqual(iam.getUser('tom').memberOf, ['devs']);
-    assert.equal(can(iam, tom, 's3:PutObject', OBJ), true);
+    assert.equal(await can(iam, tom, 's3:PutObject', OBJ), true);
     await iam.setGroupStatus('devs', 'disabled');
-    assert.equal(can(iam, tom, 's3:PutObject', OBJ), false);
+    assert.equal(await can(iam, tom, 's3:PutObject', OBJ), false);
     await iam.setGroupStatus('devs', 'enabled');
-    assert.equal(can(iam, tom, 's3:PutObject', OBJ), true);
+    assert.equal(await can(iam, tom, 's3:PutObject', OBJ), true);
     await rejects(iam.removeGroup('devs'), 'GroupNotEmpty');
     await iam.removeGroupMembers('devs', ['tom']);
-    assert.equal(can(iam, tom, 's3:PutObject', OBJ), false);
+    assert.equal(await can(iam, tom, 's3:PutObject', OBJ), false);
     await iam.removeGroup('devs');
     await rejects(iam.removeGroup('devs'), 'NoSuchGroup');
     assert.deepEqual(iam.listGroups(), []);
@@ -156,8 +156,8 @@ test('custom policies: validated, listed, attached, and removing one unmaps it e
     await iam.addUser('tom', 'tomsecret1', { status: 'enabled' });
     await iam.attachPolicies({ user: 'tom' }, ['home']);
     const tom = await principalOf(iam, 'tom');
-    assert.equal(can(iam, tom, 's3:GetObject', 'arn:aws:s3:::photos/tom/x'), true);
-    assert.equal(can(iam, tom, 's3:GetObject', 'arn:aws:s3:::photos/bob/x'), false);
+    assert.equal(await can(iam, tom, 's3:GetObject', 'arn:aws:s3:::photos/tom/x'), true);
+    assert.equal(await can(iam, tom, 's3:GetObject', 'arn:aws:s3:::photos/bob/x'), false);
     assert.deepEqual(await iam.attachPolicies({ user: 'tom' }, ['home']), []);
     await rejects(iam.attachPolicies({ user: 'tom' }, ['nope']), 'NoSuchPolicy');
     await iam.removePolicy('home');
@@ -173,9 +173,9 @@ test('explicit deny in one policy beats allow in another', async () => {
     await iam.putPolicy('nodelete', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: ['s3:DeleteObject'], Resource: ['arn:aws:s3:::*'] }] }));
     await iam.addUser('tom', 'tomsecret1', { status: 'enabled', policies: ['readwrite', 'nodelete'] });
     const tom = await principalOf(iam, 'tom');
-    assert.equal(can(iam, tom, 's3:PutObject', OBJ), true);
-    assert.equal(can(iam, tom, 's3:DeleteObject', OBJ), false);
-    assert.match(iam.explain(tom, 's3:DeleteObject', OBJ).reason, /denied by policy 'nodelete'/);
+    assert.equal(await can(iam, tom, 's3:PutObject', OBJ), true);
+    assert.equal(await can(iam, tom, 's3:DeleteObject', OBJ), false);
+    assert.match((await iam.explain(tom, 's3:DeleteObject', OBJ)).reason, /deny by policy 'nodelete'/);
   } finally { iam.close(); await rm(sys, { recursive: true, force: true }); }
 });
 
@@ -192,19 +192,19 @@ test('service accounts follow the parent, can be narrowed, disabled, expire, and
     const p = cred!.principal;
     assert.equal(p.kind, 'serviceAccount');
     assert.equal(p.parentUser, 'tom');
-    assert.equal(can(iam, p, 's3:PutObject', OBJ), true);
+    assert.equal(await can(iam, p, 's3:PutObject', OBJ), true);
     await iam.setPolicies({ user: 'tom' }, ['readonly']);
-    assert.equal(can(iam, p, 's3:PutObject', OBJ), false, 'follows the parent');
-    assert.equal(can(iam, p, 's3:GetObject', OBJ), true);
+    assert.equal(await can(iam, p, 's3:PutObject', OBJ), false, 'follows the parent');
+    assert.equal(await can(iam, p, 's3:GetObject', OBJ), true);
 
     // Embedded policy narrows, never widens.
     await iam.setPolicies({ user: 'tom' }, ['readwrite']);
     const narrow = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListAllMyBuckets'], Resource: ['arn:aws:s3:::*'] }] });
     await iam.updateServiceAccount('tom-sc1', { policy: narrow });
-    assert.equal(can(iam, p, 's3:GetObject', OBJ), true);
-    assert.equal(can(iam, p, 's3:PutObject', OBJ), false);
+    assert.equal(await can(iam, p, 's3:GetObject', OBJ), true);
+    assert.equal(await can(iam, p, 's3:PutObject', OBJ), false);
     await iam.setPolicies({ user: 'tom' }, ['writeonly']);
-    assert.equal(can(iam, p, 's3:GetObject', OBJ), false, 'the embedded policy cannot grant what the parent lacks');
+    assert.equal(await can(iam, p, 's3:GetObject', OBJ), false, 'the embedded policy cannot grant what the parent lacks');
     await iam.updateServiceAccount('tom-sc1', { policy: null });
     assert.equal(iam.getServiceAccount('tom-sc1').impliedPolicy, true);
 
@@ -316,11 +316,32 @@ test('inline policies are custom policies owned by the user and removed with it'
     assert.deepEqual(iam.getUser('bob').policies, ['user:bob:put']);
     const k = await iam.createAccessKey('bob');
     const bob = await principalOf(iam, k.accessKey);
-    assert.equal(can(iam, bob, 's3:PutObject', OBJ), true);
+    assert.equal(await can(iam, bob, 's3:PutObject', OBJ), true);
     await iam.deleteInlinePolicy('user', 'bob', 'put');
-    assert.equal(can(iam, bob, 's3:PutObject', OBJ), false);
+    assert.equal(await can(iam, bob, 's3:PutObject', OBJ), false);
     await iam.putInlinePolicy('user', 'bob', 'put', doc);
     await iam.removeUser('bob');
     await rejects(Promise.resolve().then(() => iam.getPolicy('user:bob:put')), 'NoSuchPolicy');
+  } finally { iam.close(); await rm(sys, { recursive: true, force: true }); }
+});
+
+test('the exposed authorizer decides S3 requests from IAM identities (per-user folders)', async () => {
+  const sys = await tempSys();
+  const iam = await open(sys);
+  try {
+    await iam.putPolicy('home', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: ['arn:aws:s3:::home/${aws:username}/*'] }] }));
+    await iam.addUser('tom', 'tomsecret1', { status: 'enabled', policies: ['home'] });
+    await iam.addServiceAccount({ parent: 'tom', accessKey: 'tomsvc', secretKey: 'tomsvcsecret' });
+    const req = (principal: Principal, op: string, key: string) => ({
+      op, bucket: 'home', key, principal, query: new URLSearchParams(), headers: {}, sourceIp: '127.0.0.1', secure: false,
+      authType: 'REST-HEADER' as const, signatureVersion: 'AWS4-HMAC-SHA256',
+    });
+    for (const ak of ['tom', 'tomsvc']) {
+      const p = await principalOf(iam, ak);
+      await iam.authorizer.authorize(req(p, 'GetObject', 'tom/a.txt'));
+      await iam.authorizer.authorize(req(p, 'PutObject', 'tom/b.txt'));
+      await assert.rejects(iam.authorizer.authorize(req(p, 'GetObject', 'bob/a.txt')), /Access Denied/);
+    }
+    await iam.authorizer.authorize(req(iam.rootPrincipal(), 'DeleteObject', 'bob/a.txt'));
   } finally { iam.close(); await rm(sys, { recursive: true, force: true }); }
 });

@@ -46,12 +46,12 @@ test('AssumeRole: credentials work on another instance without a refresh', async
       assert.equal(seen.sessionToken, creds.sessionToken);
       assert.equal(seen.principal.kind, 'sts');
       assert.equal(seen.principal.parentUser, 'tom');
-      assert.equal(b.isAllowed(seen.principal, 's3:PutObject', OBJ), true);
+      assert.equal(await b.isAllowed(seen.principal, 's3:PutObject', OBJ), true);
       // The session follows the parent's current rights.
       await a.setPolicies({ user: 'tom' }, ['readonly']);
       await b.reload();
-      assert.equal(b.isAllowed(seen.principal, 's3:PutObject', OBJ), false);
-      assert.equal(b.isAllowed(seen.principal, 's3:GetObject', OBJ), true);
+      assert.equal(await b.isAllowed(seen.principal, 's3:PutObject', OBJ), false);
+      assert.equal(await b.isAllowed(seen.principal, 's3:GetObject', OBJ), true);
     } finally { a.close(); b.close(); }
   });
 });
@@ -108,9 +108,9 @@ test('AssumeRole: session policy narrows and never widens', async () => {
       const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::photos/*'] }] });
       const creds = await iam.assumeRole(tom, { policy });
       const p = (await iam.lookup(creds.accessKeyId, creds.sessionToken))!.principal;
-      assert.equal(iam.isAllowed(p, 's3:GetObject', OBJ), true);
-      assert.equal(iam.isAllowed(p, 's3:GetObject', 'arn:aws:s3:::other/a'), false, 'outside the session policy');
-      assert.equal(iam.isAllowed(p, 's3:PutObject', OBJ), false, 'session policy cannot add rights');
+      assert.equal(await iam.isAllowed(p, 's3:GetObject', OBJ), true);
+      assert.equal(await iam.isAllowed(p, 's3:GetObject', 'arn:aws:s3:::other/a'), false, 'outside the session policy');
+      assert.equal(await iam.isAllowed(p, 's3:PutObject', OBJ), false, 'session policy cannot add rights');
       const resolved = iam.resolveIdentity(p);
       assert.ok(resolved !== 'root' && resolved.sessionPolicy);
     } finally { iam.close(); }
@@ -138,8 +138,8 @@ test('AssumeRole: who may call it and argument checks', async () => {
       const root = iam.rootPrincipal();
       const rc = await iam.assumeRole(root, { policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::*'] }] }) });
       const rp = (await iam.lookup(rc.accessKeyId, rc.sessionToken))!.principal;
-      assert.equal(iam.isAllowed(rp, 's3:GetObject', OBJ), true);
-      assert.equal(iam.isAllowed(rp, 's3:PutObject', OBJ), false);
+      assert.equal(await iam.isAllowed(rp, 's3:GetObject', OBJ), true);
+      assert.equal(await iam.isAllowed(rp, 's3:PutObject', OBJ), false);
     } finally { iam.close(); }
   });
 });
@@ -167,7 +167,7 @@ test('an STS principal that was never looked up here is denied (fail closed)', a
     try {
       await tomWith(iam, ['readwrite']);
       const forged = { kind: 'sts' as const, accessKey: 'NOTLOOKEDUP', username: 'tom', userId: iam.getUser('tom').id, parentUser: 'tom' };
-      assert.equal(iam.isAllowed(forged, 's3:GetObject', OBJ), false);
+      assert.equal(await iam.isAllowed(forged, 's3:GetObject', OBJ), false);
     } finally { iam.close(); }
   });
 });
