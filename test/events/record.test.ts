@@ -22,7 +22,7 @@ const request: RequestInfo = {
 const ctx = { region: '', nodeId: 'node-hash', endpoint: 'http://fallback:9000' };
 
 test('record matches the seed example field for field (plus x-amz-id-2 and contentType)', () => {
-  const r = buildRecord({ name: 's3:ObjectCreated:Put', bucket: 'images', key: 'myphoto.jpg', size: 4, etag: '40b134ab8a3dee5dd9760a7805fd495c', contentType: 'image/jpeg' }, request, ctx);
+  const r: any = buildRecord({ name: 's3:ObjectCreated:Put', bucket: 'images', key: 'myphoto.jpg', size: 4, etag: '40b134ab8a3dee5dd9760a7805fd495c', contentType: 'image/jpeg' }, request, ctx);
   const expected = structuredClone(seed);
   expected.responseElements = { 'content-length': '0', 'x-amz-id-2': 'node-hash', 'x-amz-request-id': '17C43E891887BA48', 'x-minio-origin-endpoint': 'http://127.0.0.1:9001' };
   expected.s3.object = { key: 'myphoto.jpg', size: 4, eTag: '40b134ab8a3dee5dd9760a7805fd495c', contentType: 'image/jpeg', userMetadata: { 'content-type': 'image/jpeg' }, sequencer: r.s3.object.sequencer };
@@ -33,7 +33,7 @@ test('record matches the seed example field for field (plus x-amz-id-2 and conte
 });
 
 test('keys are query-escaped for targets and raw for watchers; removals carry no object metadata', () => {
-  const { queued, live } = buildRecords({ name: 's3:ObjectRemoved:Delete', bucket: 'b', key: 'dir/a b+(1)*.jpg', size: 9, etag: 'x', contentType: 'image/jpeg', userMetadata: { 'my-key': 'v' } }, request, ctx);
+  const { queued, live }: any = buildRecords({ name: 's3:ObjectRemoved:Delete', bucket: 'b', key: 'dir/a b+(1)*.jpg', size: 9, etag: 'x', contentType: 'image/jpeg', userMetadata: { 'my-key': 'v' } }, request, ctx);
   assert.equal(queued.record.s3.object.key, 'dir%2Fa+b%2B%281%29%2A.jpg');
   assert.equal(live.s3.object.key, 'dir/a b+(1)*.jpg');
   assert.equal(queued.key, 'b/dir/a b+(1)*.jpg');
@@ -44,15 +44,15 @@ test('keys are query-escaped for targets and raw for watchers; removals carry no
 });
 
 test('user metadata is canonical x-amz-meta headers plus content-type; versionId only when set; sequencers increase', () => {
-  const a = buildRecord({ name: 's3:ObjectCreated:Copy', bucket: 'b', key: 'k', size: 1, etag: 'e', contentType: 'text/plain', userMetadata: { 'my-key': 'v' }, versionId: 'v1' }, { ...request, principal: { kind: 'serviceAccount', accessKey: 'svc1', username: 'u', userId: 'u', parentUser: 'user1' } }, ctx);
+  const a: any = buildRecord({ name: 's3:ObjectCreated:Copy', bucket: 'b', key: 'k', size: 1, etag: 'e', contentType: 'text/plain', userMetadata: { 'my-key': 'v' }, versionId: 'v1' }, { ...request, principal: { kind: 'serviceAccount', accessKey: 'svc1', username: 'u', userId: 'u', parentUser: 'user1' } }, ctx);
   assert.deepEqual(a.s3.object.userMetadata, { 'X-Amz-Meta-My-Key': 'v', 'content-type': 'text/plain' });
   assert.equal(a.s3.object.versionId, 'v1');
   assert.equal(a.userIdentity.principalId, 'user1', 'service accounts act for their parent');
-  const b = buildRecord({ name: 's3:ObjectCreated:Put', bucket: 'b', key: 'k' }, request, ctx);
+  const b: any = buildRecord({ name: 's3:ObjectCreated:Put', bucket: 'b', key: 'k' }, request, ctx);
   assert.equal('versionId' in b.s3.object, false);
   assert.ok(BigInt('0x' + b.s3.object.sequencer) > BigInt('0x' + a.s3.object.sequencer));
   assert.equal(b.responseElements['x-minio-origin-endpoint'], 'http://127.0.0.1:9001');
-  const c = buildRecord({ name: 's3:BucketCreated', bucket: 'nb' }, { ...request, originEndpoint: undefined, contentLength: undefined }, ctx);
+  const c: any = buildRecord({ name: 's3:BucketCreated', bucket: 'nb' }, { ...request, originEndpoint: undefined, contentLength: undefined }, ctx);
   assert.deepEqual(Object.keys(c.s3.object), ['key', 'sequencer']);
   assert.equal(c.responseElements['x-minio-origin-endpoint'], 'http://fallback:9000');
   assert.equal('content-length' in c.responseElements, false);
