@@ -2,7 +2,8 @@
  * The IAM service: root, users (with one or more access keys), groups, policies and their
  * mappings, service accounts and STS sessions, over the document store in store.ts. Every
  * admin surface (madmin, AWS IAM Query, STS, the s3gate CLI and console) is a thin adapter
- * over this class; the authenticate step uses `lookup` and the authorizer `resolveIdentity`.
+ * over this class; the authenticate step uses `lookup`, the authorizer `resolveIdentity`
+ * (or the ready `iam.authorizer`), and `explain` answers policy-simulate questions.
  *
  * Decisions worth knowing:
  * - One user model: `addUser(name, secret)` (mc admin user add) makes or updates the key whose
