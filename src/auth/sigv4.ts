@@ -213,7 +213,7 @@ export function verifySigV4(r: SigV4Request, secret: string, method: string, dec
 }
 
 /** Client side: signs a request (used by the admin CLI, the bench tool and tests). */
-export function signRequest(opts: { method: string; url: URL; headers: Record<string, string>; body?: Buffer | string; accessKey: string; secretKey: string; region: string; service: string; now?: Date; payloadHash?: string }): Record<string, string> {
+export function signRequest(opts: { method: string; url: URL; /** path as sent, when URL would normalise it */ rawPath?: string; headers: Record<string, string>; body?: Buffer | string; accessKey: string; secretKey: string; region: string; service: string; now?: Date; payloadHash?: string }): Record<string, string> {
   const now = opts.now ?? new Date();
   const amzDate = toAmzDate(now);
   const payloadHash = opts.payloadHash ?? sha256Hex(opts.body ?? '');
@@ -222,7 +222,7 @@ export function signRequest(opts: { method: string; url: URL; headers: Record<st
   for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v;
   const signedHeaders = Object.keys(lower).sort();
   const date = amzDate.slice(0, 8);
-  const canonical = canonicalRequest(opts.method, decodeURIComponent(opts.url.pathname), opts.url.searchParams, lower, signedHeaders, payloadHash);
+  const canonical = canonicalRequest(opts.method, decodeURIComponent(opts.rawPath ?? opts.url.pathname), opts.url.searchParams, lower, signedHeaders, payloadHash);
   const scope = `${date}/${opts.region}/${opts.service}/aws4_request`;
   const sig = createHmac('sha256', deriveSigningKey(opts.secretKey, date, opts.region, opts.service)).update(stringToSign(amzDate, scope, canonical)).digest('hex');
   headers.authorization = `${ALGORITHM} Credential=${opts.accessKey}/${scope}, SignedHeaders=${signedHeaders.join(';')}, Signature=${sig}`;

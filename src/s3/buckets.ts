@@ -7,8 +7,17 @@ import { assertBucketName } from '../storage/keys.js';
 import { ownerOf } from './owner.js';
 import { parseTaggingXml, taggingXml } from './tags.js';
 
+/**
+ * With s3:ListAllMyBuckets every bucket is listed; otherwise (as MinIO) the buckets the
+ * caller may list, and AccessDenied when there is none.
+ */
 export const listBuckets: Handler = async (ctx) => {
-  const buckets = await ctx.services.backend.listBuckets();
+  let buckets = await ctx.services.backend.listBuckets();
+  if (!(await ctx.isAllowed({}))) {
+    const visible = await Promise.all(buckets.map((b) => ctx.isAllowed({ op: 'ListObjects', bucket: b.name })));
+    buckets = buckets.filter((_, i) => visible[i]);
+    if (buckets.length === 0) throw new S3Error('AccessDenied');
+  }
   return xmlResult(toXml('ListAllMyBucketsResult', {
     Owner: { ...ownerOf(ctx.services.settings.rootUser) },
     Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: b.created })) },

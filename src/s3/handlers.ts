@@ -5,6 +5,7 @@
 import type { Handler } from '../server/context.js';
 import type { OperationName } from '../server/operations.js';
 import { createBucket, deleteBucket, deleteBucketTagging, getBucketLocation, getBucketTagging, headBucket, listBuckets, putBucketTagging } from './buckets.js';
+import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
 import { defaultHandlers, notImplemented } from './defaults.js';
 import { deleteObjects } from './delete-objects.js';
 import { listObjectVersions, listObjects, listObjectsV2 } from './listing.js';
@@ -28,10 +29,10 @@ export const handlers: Record<OperationName, Handler> = {
   GetBucketTagging: getBucketTagging,
   PutBucketTagging: putBucketTagging,
   DeleteBucketTagging: deleteBucketTagging,
-  GetBucketPolicy: notImplemented('GetBucketPolicy'),
-  PutBucketPolicy: notImplemented('PutBucketPolicy'),
-  DeleteBucketPolicy: notImplemented('DeleteBucketPolicy'),
-  GetBucketPolicyStatus: notImplemented('GetBucketPolicyStatus'),
+  GetBucketPolicy: getBucketPolicy,
+  PutBucketPolicy: putBucketPolicy,
+  DeleteBucketPolicy: deleteBucketPolicy,
+  GetBucketPolicyStatus: getBucketPolicyStatus,
   GetBucketCors: notImplemented('GetBucketCors'),
   PutBucketCors: notImplemented('PutBucketCors'),
   DeleteBucketCors: notImplemented('DeleteBucketCors'),

@@ -1,5 +1,6 @@
 /** Object handlers: PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { S3Error } from '../server/errors.js';
 import type { Handler, HandlerResult, RequestContext } from '../server/context.js';
 import { xmlResult } from '../server/context.js';
@@ -44,8 +45,8 @@ export function verifiedBody(ctx: RequestContext): { stream: Readable; tap: Dige
       return { md5, checksum };
     },
   });
-  body.stream.on('error', (e) => tap.destroy(e));
-  body.stream.pipe(tap);
+  // pipeline (not pipe) so a digest error is held by the tap until its consumer reads it
+  pipeline(body.stream, tap).catch(() => { /* surfaces through the tap */ });
   return { stream: tap, tap, checksum: requested ? { algorithm: requested.algorithm } : undefined };
 }
 

@@ -21,6 +21,8 @@ export interface AuthenticateOptions {
   /** Expected SigV4 service: 's3' for S3, 'sts' / 'iam' for the query APIs. */
   services: string[];
   now?: Date;
+  /** Accept a signature for any region (ListBuckets, GetBucketLocation, as MinIO). */
+  anyRegion?: boolean;
   /** Payload hash to use when the client sent none (control-plane form bodies). */
   payloadHash?: string;
 }
@@ -57,7 +59,7 @@ export async function authenticate(req: IncomingMessage, decodedPath: string, qu
   if (!opts.services.includes(sig.service)) {
     throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; incorrect service "${sig.service}". This endpoint belongs to "${opts.services[0]}".`);
   }
-  if (sig.region !== opts.region) {
+  if (sig.region !== opts.region && !opts.anyRegion) {
     throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; the region '${sig.region}' is wrong; expecting '${opts.region}'`, { extra: { Region: opts.region } });
   }
   const token = (query.get('X-Amz-Security-Token') ?? req.headers['x-amz-security-token']) as string | undefined;

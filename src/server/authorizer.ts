@@ -33,6 +33,8 @@ export interface AuthzRequest {
 
 export interface Authorizer {
   authorize(req: AuthzRequest): Promise<void>;
+  /** The same decision without throwing (filtering ListBuckets, per-key checks). */
+  isAllowed(req: AuthzRequest): Promise<boolean>;
 }
 
 /** Used until IAM is wired: root may do everything, nobody else anything. */
@@ -42,5 +44,8 @@ export const rootOnlyAuthorizer: Authorizer = {
       const { S3Error } = await import('./errors.js');
       throw new S3Error('AccessDenied');
     }
+  },
+  async isAllowed(req) {
+    return req.principal.kind === 'root';
   },
 };

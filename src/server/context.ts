@@ -44,6 +44,7 @@ export interface RequestContext {
   readBody(limit?: number): Promise<Buffer>;
   /** Authorizes a further check inside a handler (per-key deletes, copy sources...). */
   authorize(overrides: Partial<AuthzRequest>): Promise<void>;
+  isAllowed(overrides: Partial<AuthzRequest>): Promise<boolean>;
 }
 
 export interface HandlerResult {

@@ -13,6 +13,7 @@ import type { AuthzRequest } from './authorizer.js';
 import { decodeBody, readAll } from './body.js';
 import type { HandlerResult, RequestContext } from './context.js';
 import { decodePath, route, type Route } from './router.js';
+import type { OperationName } from './operations.js';
 import type { Services } from './services.js';
 import { escapeXml } from './xml.js';
 import { handlers } from '../s3/handlers.js';
@@ -21,6 +22,11 @@ import { log } from './log.js';
 
 /** Small bodies (XML configs, form posts) are read whole up to this size. */
 export const MAX_SMALL_BODY = 1024 * 1024;
+
+/** Operations whose handler authorizes itself (per key, per bucket, or from a form). */
+const SELF_AUTHORIZING = new Set<OperationName>(['PreflightRequest', 'PostObject', 'DeleteObjects', 'ListBuckets']);
+/** MinIO accepts any signing region for these (mc probes sign for us-east-1). */
+const ANY_REGION = new Set<OperationName>(['ListBuckets', 'GetBucketLocation']);
 
 export function newRequestId(): string {
   return randomBytes(8).toString('hex').toUpperCase();
@@ -94,7 +100,7 @@ export async function handleRequest(services: Services, req: IncomingMessage, re
     resource = path;
     const rt = route(req.method ?? 'GET', path, query, req.headers, services.settings.domains);
     const ctx = await buildContext(services, req, rt, query, requestId);
-    if (rt.op !== 'PreflightRequest' && rt.op !== 'PostObject' && rt.op !== 'DeleteObjects') await ctx.authorize({});
+    if (!SELF_AUTHORIZING.has(rt.op)) await ctx.authorize({});
     const result = await handlers[rt.op](ctx);
     if (result.hijacked) return;
     await writeResult(res, result, req.method === 'HEAD');
@@ -108,7 +114,7 @@ export async function handleRequest(services: Services, req: IncomingMessage, re
 async function buildContext(services: Services, req: IncomingMessage, rt: Route, query: URLSearchParams, requestId: string): Promise<RequestContext> {
   const authn = rt.op === 'PostObject' || rt.op === 'PreflightRequest'
     ? { principal: (await import('../auth/principal.js')).ANONYMOUS, auth: { type: 'ANONYMOUS' as const, signatureVersion: '' } }
-    : await authenticate(req, rt.path, query, { credentials: services.credentials, region: services.settings.region, services: ['s3'] });
+    : await authenticate(req, rt.path, query, { credentials: services.credentials, region: services.settings.region, services: ['s3'], anyRegion: ANY_REGION.has(rt.op) });
   const sourceIp = clientIp(req);
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
   let bodyTaken = false;
@@ -127,15 +133,26 @@ async function buildContext(services: Services, req: IncomingMessage, rt: Route,
       return readAll(ctx.body().stream, limit);
     },
     authorize(overrides) {
-      const r: AuthzRequest = {
+      return services.authorizer.authorize(authzRequest(overrides));
+    },
+    isAllowed(overrides) {
+      return services.authorizer.isAllowed(authzRequest(overrides));
+    },
+  };
+  const backend = services.backend;
+  function authzRequest(overrides: Partial<AuthzRequest>): AuthzRequest {
+    const bucket = overrides.bucket ?? rt.bucket;
+    const key = overrides.key ?? rt.key;
+    // s3:ExistingObjectTag conditions read the tags of the object touched (the source for copies)
+    const tagsOf = copySource ?? (bucket && key ? { bucket, key } : undefined);
+    return {
         op: rt.op, bucket: rt.bucket, key: rt.key, copySource, principal: authn.principal, query, headers: req.headers,
         sourceIp, secure, authType: authn.auth.type, signatureVersion: authn.auth.signatureVersion,
         signatureAgeMs: authn.auth.signedAt ? Date.now() - authn.auth.signedAt.getTime() : undefined,
+        existingObjectTags: tagsOf ? () => backend.headObject(tagsOf.bucket, tagsOf.key).then((m) => m.tags, () => undefined) : undefined,
         ...overrides,
-      };
-      return services.authorizer.authorize(r);
-    },
-  };
+    };
+  }
   return ctx;
 }
 

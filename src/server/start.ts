@@ -8,6 +8,7 @@ import cluster from 'node:cluster';
 import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PosixBackend } from '../storage/posix/backend.js';
 import { SYS_DIR_NAME } from '../storage/keys.js';
 import { createS3Server } from './http.js';
@@ -59,8 +60,8 @@ export async function serve(opts: ServerOptions, primary: boolean, root: RootCre
   return { server, wiring, close };
 }
 
-function printBanner(opts: ServerOptions, root: RootCredentials, metaStore: string, arns: string[]): void {
-  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+function printBanner(opts: ServerOptions, port: number, root: RootCredentials, metaStore: string, arns: string[]): void {
+  const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   const lines = [`s3gate serving ${resolve(opts.dataDir)} on ${url} (region ${opts.region}, metadata in ${metaStore}, ${opts.workers} worker${opts.workers > 1 ? 's' : ''})`];
   if (root.generated) {
     lines.push('Generated root credentials (shown once; set S3GATE_ROOT_USER/S3GATE_ROOT_PASSWORD to choose your own):');
@@ -76,7 +77,7 @@ export async function runServer(opts: ServerOptions): Promise<void> {
   const { root } = await prepare(opts);
   if (opts.workers <= 1) {
     const running = await serve(opts, true, root);
-    printBanner(opts, root, running.wiring.services.backend.metaStoreKind, running.wiring.targetArns());
+    printBanner(opts, (running.server.address() as AddressInfo).port, root, running.wiring.services.backend.metaStoreKind, running.wiring.targetArns());
     await waitForSignal();
     await running.close();
     return;
@@ -89,8 +90,8 @@ export async function runServer(opts: ServerOptions): Promise<void> {
   const fork = () => cluster.fork();
   for (let i = 0; i < opts.workers; i++) fork();
   let listening = 0;
-  await new Promise<void>((ok) => cluster.on('listening', () => { if (++listening === opts.workers) ok(); }));
-  printBanner(opts, root, backend.metaStoreKind, wiring.targetArns());
+  const port = await new Promise<number>((ok) => cluster.on('listening', (_w, a) => { if (++listening === opts.workers) ok(a.port); }));
+  printBanner(opts, port, root, backend.metaStoreKind, wiring.targetArns());
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
     log('error', 'worker died; starting a new one', { worker: w.process.pid, code, signal });

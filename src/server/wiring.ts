@@ -3,12 +3,15 @@
  * authorizer, events, admin/STS/IAM routes) are constructed and connected here.
  */
 import type { PosixBackend } from '../storage/posix/backend.js';
-import type { Credential, CredentialLookup } from '../auth/principal.js';
-import { rootOnlyAuthorizer } from './authorizer.js';
 import { noEvents } from '../events/publisher.js';
+import { IamService } from '../iam/service.js';
+import { createPolicyAuthorizer, type PolicyAuthorizer } from '../iam/authorizer.js';
+import { BucketPolicyCache, type CompiledPolicy } from '../policy/index.js';
 import type { ServerOptions } from './options.js';
 import type { RootCredentials } from './root-credentials.js';
 import type { Services } from './services.js';
+import { queryApiRoute } from './query-api-route.js';
+import { log } from './log.js';
 
 export interface WiringInput {
   opts: ServerOptions;
@@ -24,24 +27,35 @@ export interface WiringInput {
 
 export interface Wiring {
   services: Services;
+  iam: IamService;
+  authorizer: PolicyAuthorizer;
   targetArns(): string[];
   close(): Promise<void>;
 }
 
-function rootOnlyCredentials(root: RootCredentials): CredentialLookup {
-  const cred: Credential = { accessKey: root.user, secretKey: root.password, principal: { kind: 'root', accessKey: root.user, username: root.user, userId: root.user } };
-  return { lookup: (ak) => (ak === root.user ? cred : undefined) };
-}
-
 export async function wireServices(input: WiringInput): Promise<Wiring> {
   const { opts, dataDir, backend, root, instanceId } = input;
+  const iam = await IamService.open({
+    sysDir: backend.sysDir, rootUser: root.user, rootPassword: root.password, refreshIntervalMs: opts.refreshIamIntervalMs,
+    log: (level, msg, fields) => log(level, msg, fields),
+  });
+  const bucketPolicies = new BucketPolicyCache({ backend, refreshIntervalMs: opts.refreshIamIntervalMs, log: (line) => log('error', String(line.msg ?? 'bucket policy'), line) });
+  const authorizer = createPolicyAuthorizer({
+    identityPolicies: (p) => iam.resolveIdentity<CompiledPolicy>(p),
+    bucketPolicy: (b) => bucketPolicies.get(b),
+    accountId: iam.accountId,
+  });
   const services: Services = {
     settings: { dataDir, sysDir: backend.sysDir, region: opts.region, domains: opts.domains, instanceId, rootUser: root.user },
     backend,
-    credentials: rootOnlyCredentials(root),
-    authorizer: rootOnlyAuthorizer,
+    credentials: iam,
+    authorizer,
     events: noEvents,
-    controlRoutes: [],
+    controlRoutes: [queryApiRoute({ iam, credentials: iam, region: opts.region })],
   };
-  return { services, targetArns: () => [], close: async () => {} };
+  return {
+    services, iam, authorizer,
+    targetArns: () => [],
+    close: async () => { iam.close(); bucketPolicies.close(); },
+  };
 }

@@ -43,7 +43,7 @@ test('buckets: create, list, head, location, already owned, bad names, delete no
   assert.ok(list.Buckets!.some((b) => b.Name === bucket));
   await s3.send(new HeadBucketCommand({ Bucket: bucket }));
   const loc = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
-  assert.ok(loc.LocationConstraint === undefined || loc.LocationConstraint === '' );
+  assert.ok(!loc.LocationConstraint);
   await expectError(s3.send(new CreateBucketCommand({ Bucket: bucket })), 'BucketAlreadyOwnedByYou', 409);
   await expectError(s3.send(new CreateBucketCommand({ Bucket: 'Bad_Name' })), 'InvalidBucketName', 400);
   await expectError(s3.send(new HeadBucketCommand({ Bucket: 'no-such-bucket' })), 'NotFound', 404);
@@ -117,9 +117,14 @@ test('conditional GET/HEAD/PUT', async () => {
   const etag = put.ETag!;
   await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond', IfMatch: etag }));
   await expectError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond', IfMatch: '"nope"' })), 'PreconditionFailed', 412);
-  await expectError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond', IfNoneMatch: etag })), '304', 304);
-  await expectError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond', IfModifiedSince: new Date(Date.now() + 3600_000) })), '304', 304);
-  await expectError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond', IfUnmodifiedSince: new Date('2000-01-01') })), 'PreconditionFailed', 412);
+  const notModified = async (p: Promise<unknown>) => {
+    const e = await p.then(() => undefined, (err) => err as S3ServiceException);
+    assert.equal(e?.$metadata.httpStatusCode, 304);
+  };
+  await notModified(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cond', IfNoneMatch: etag })));
+  await notModified(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond', IfModifiedSince: new Date(Date.now() + 3600_000) })));
+  const headStatus = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond', IfUnmodifiedSince: new Date('2000-01-01') })).then(() => 200, (e) => e.$metadata.httpStatusCode);
+  assert.equal(headStatus, 412);
   // If-Match wins over a failing If-Unmodified-Since
   await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cond', IfMatch: etag, IfUnmodifiedSince: new Date('2000-01-01') }));
   await expectError(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cond', Body: 'v2', IfNoneMatch: '*' })), 'PreconditionFailed', 412);
@@ -172,7 +177,7 @@ test('listing: thousands of keys, byte order across nested dirs, delimiter, pagi
   await s3.send(new CreateBucketCommand({ Bucket: b }));
   const keys: string[] = [];
   for (let i = 0; i < 40; i++) for (let j = 0; j < 50; j++) keys.push(`d${String(i).padStart(2, '0')}/f${j}`);
-  keys.push('a', 'a-b', 'a.b/c', 'a/b', 'a0', 'z', 'ä', '😀', '\uFFFD');
+  keys.push('a-b', 'a.b/c', 'a/b', 'a0', 'z', 'ä', '😀', '\uFFFD');
   // write files straight into the tree: listing must serve files that came in through POSIX too
   for (const k of keys) {
     const p = join(server.dataDir, b, k);
@@ -195,7 +200,7 @@ test('listing: thousands of keys, byte order across nested dirs, delimiter, pagi
 
   const d = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '/' }));
   assert.deepEqual(d.CommonPrefixes!.map((p) => p.Prefix), ['a.b/', 'a/', ...Array.from({ length: 40 }, (_, i) => `d${String(i).padStart(2, '0')}/`)]);
-  assert.deepEqual(d.Contents!.map((c) => c.Key), ['a', 'a-b', 'a0', 'z', 'ä', '\uFFFD', '😀']);
+  assert.deepEqual(d.Contents!.map((c) => c.Key), ['a-b', 'a0', 'z', 'ä', '\uFFFD', '😀']);
 
   const p = await s3.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'd1', Delimiter: '/', MaxKeys: 4 }));
   assert.deepEqual(p.CommonPrefixes!.map((x) => x.Prefix), ['d10/', 'd11/', 'd12/', 'd13/']);
@@ -214,7 +219,8 @@ test('listing: thousands of keys, byte order across nested dirs, delimiter, pagi
   assert.ok(v1b.Contents![0].Owner?.ID);
 
   const enc = await s3.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'ä', EncodingType: 'url' }));
-  assert.equal(enc.Contents![0].Key, 'ä', 'the SDK decodes url-encoded keys');
+  assert.equal(enc.Contents![0].Key, '%C3%A4');
+  assert.equal(enc.EncodingType, 'url');
   const owner = await s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 1, FetchOwner: true }));
   assert.ok(owner.Contents![0].Owner?.ID);
   await expectError(s3.send(new ListObjectsV2Command({ Bucket: b, ContinuationToken: 'garbage' })), 'InvalidArgument', 400);
@@ -247,9 +253,18 @@ test('delete: single, multi with quiet mode, parents removed, directory objects'
 test('keys that cannot be paths are refused and nothing escapes the bucket', async () => {
   const raw = async (path: string) => {
     const { signRequest } = await import('../../src/auth/sigv4.js');
-    const url = new URL(server.url + path);
-    const headers = signRequest({ method: 'PUT', url, headers: {}, body: 'evil', accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1', service: 's3' });
-    return fetch(url, { method: 'PUT', headers, body: 'evil' });
+    const { request } = await import('node:http');
+    const headers = signRequest({ method: 'PUT', url: new URL(server.url), rawPath: path, headers: {}, body: 'evil', accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1', service: 's3' });
+    // node:http sends the path as given (fetch would normalise the dot segments away)
+    return new Promise<{ status: number; text: () => Promise<string> }>((ok, fail) => {
+      const req = request({ host: '127.0.0.1', port: server.port, method: 'PUT', path, headers: { ...headers, 'content-length': 4 } }, (res) => {
+        let b = '';
+        res.on('data', (d) => { b += d; });
+        res.on('end', () => ok({ status: res.statusCode!, text: async () => b }));
+      });
+      req.on('error', fail);
+      req.end('evil');
+    });
   };
   for (const p of [`/${bucket}/a/../../escape`, `/${bucket}/a//b`, `/${bucket}/./x`, `/${bucket}/%2e%2e/x`]) {
     const r = await raw(p);

@@ -5,11 +5,11 @@
  * so a reader never sees a partial object and a crash leaves only temp garbage, which
  * start-up removes. Directory objects (`key/`) are directories carrying the attribute.
  */
-import { promises as fs, constants as fsc, type Stats } from 'node:fs';
+import { createWriteStream, promises as fs, constants as fsc, type Stats } from 'node:fs';
 import { createHash, randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { S3Error } from '../../server/errors.js';
 import type { Backend, BucketInfo, ListOptions, ListResult, NewObjectMeta, ObjectMeta, WriteConditions } from '../backend.js';
 import { SYS_DIR_NAME, bucketNameError, isDirectoryKey } from '../keys.js';
@@ -119,17 +119,10 @@ export class PosixBackend implements Backend {
 
   /** Streams a body into a new temp file; returns the byte count. */
   async writeTemp(tmp: string, body: Readable): Promise<number> {
-    const fh = await fs.open(tmp, 'wx', 0o644);
-    let size = 0;
-    try {
-      const ws = fh.createWriteStream({ autoClose: false, highWaterMark: 1 << 20 });
-      body.on('data', (c: Buffer) => { size += c.length; });
-      await pipeline(body, ws);
-      if (this.opts.fsync) await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    return size;
+    // flush: fsync before close, so an acknowledged write survives a power cut
+    const ws = createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: this.opts.fsync, highWaterMark: 1 << 20 });
+    await pipeline(body, ws);
+    return ws.bytesWritten;
   }
 
   /**
@@ -243,7 +236,6 @@ export class PosixBackend implements Backend {
     const path = this.objectPath(bucket, key);
     if (isDirectoryKey(key)) {
       const meta = await this.headObject(bucket, key);
-      const { Readable } = await import('node:stream');
       return { meta, body: Readable.from([]) };
     }
     let fh: fs.FileHandle;
@@ -256,9 +248,12 @@ export class PosixBackend implements Backend {
     try {
       const st = await fh.stat();
       const meta = await this.metaFor(path, st, key);
-      const body = fh.createReadStream({ start: range?.start ?? 0, end: range ? range.end : Math.max(0, st.size - 1), highWaterMark: 1 << 20 });
-      if (st.size === 0 && !range) body.destroy(); // nothing to read; avoid reading [0,0]
-      return { meta, body: st.size === 0 && !range ? (await import('node:stream')).Readable.from([]) : body };
+      if (st.size === 0) { // nothing to read (a stream over [0, 0] would read one byte)
+        await fh.close();
+        return { meta, body: Readable.from([]) };
+      }
+      const body = fh.createReadStream({ start: range?.start ?? 0, end: range ? range.end : st.size - 1, highWaterMark: 1 << 20 });
+      return { meta, body };
     } catch (e) {
       await fh.close();
       throw e;
