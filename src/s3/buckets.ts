@@ -5,6 +5,7 @@ import { xmlResult } from '../server/context.js';
 import { parseXml, toXml } from '../server/xml.js';
 import { assertBucketName } from '../storage/keys.js';
 import { ownerOf } from './owner.js';
+import { BucketPolicyCache } from '../policy/index.js';
 import { parseTaggingXml, taggingXml } from './tags.js';
 
 /**
@@ -47,6 +48,8 @@ export const headBucket: Handler = async (ctx) => {
 
 export const deleteBucket: Handler = async (ctx) => {
   await ctx.services.backend.deleteBucket(ctx.bucket!);
+  ctx.services.events.invalidateBucket(ctx.bucket!);
+  BucketPolicyCache.announce(ctx.bucket!);
   return { status: 204, events: [{ name: 's3:BucketRemoved', bucket: ctx.bucket! }] };
 };
 

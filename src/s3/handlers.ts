@@ -6,6 +6,7 @@ import type { Handler } from '../server/context.js';
 import type { OperationName } from '../server/operations.js';
 import { createBucket, deleteBucket, deleteBucketTagging, getBucketLocation, getBucketTagging, headBucket, listBuckets, putBucketTagging } from './buckets.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
+import { getBucketNotification, listenNotification, putBucketNotification } from './notification.js';
 import { defaultHandlers, notImplemented } from './defaults.js';
 import { deleteObjects } from './delete-objects.js';
 import { listObjectVersions, listObjects, listObjectsV2 } from './listing.js';
@@ -36,9 +37,9 @@ export const handlers: Record<OperationName, Handler> = {
   GetBucketCors: notImplemented('GetBucketCors'),
   PutBucketCors: notImplemented('PutBucketCors'),
   DeleteBucketCors: notImplemented('DeleteBucketCors'),
-  GetBucketNotificationConfiguration: notImplemented('GetBucketNotificationConfiguration'),
-  PutBucketNotificationConfiguration: notImplemented('PutBucketNotificationConfiguration'),
-  ListenBucketNotification: notImplemented('ListenBucketNotification'),
+  GetBucketNotificationConfiguration: getBucketNotification,
+  PutBucketNotificationConfiguration: putBucketNotification,
+  ListenBucketNotification: listenNotification,
   DeleteObjects: deleteObjects,
   PostObject: notImplemented('PostObject'),
   ListMultipartUploads: listMultipartUploads,

@@ -3,7 +3,7 @@
  * to the response themselves: the request path writes HandlerResult, maps errors to S3
  * XML, and publishes `events` only after a successful response.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { AuthType, Credential, Principal } from '../auth/principal.js';
 import type { SigV4Request } from '../auth/sigv4.js';
@@ -24,6 +24,8 @@ export interface AuthInfo {
 
 export interface RequestContext {
   req: IncomingMessage;
+  /** Only for handlers that stream their own response (and then return hijacked). */
+  res: ServerResponse;
   op: OperationName;
   bucket?: string;
   key?: string;

@@ -19,6 +19,7 @@ import { escapeXml } from './xml.js';
 import { handlers } from '../s3/handlers.js';
 import { parseCopySource } from '../s3/copy-source.js';
 import { log } from './log.js';
+import type { ObjectEventInfo, RequestInfo } from '../events/publisher.js';
 
 /** Small bodies (XML configs, form posts) are read whole up to this size. */
 export const MAX_SMALL_BODY = 1024 * 1024;
@@ -99,19 +100,22 @@ export async function handleRequest(services: Services, req: IncomingMessage, re
     const path = decodePath(rawPath);
     resource = path;
     const rt = route(req.method ?? 'GET', path, query, req.headers, services.settings.domains);
-    const ctx = await buildContext(services, req, rt, query, requestId);
+    const ctx = await buildContext(services, req, res, rt, query, requestId);
     if (!SELF_AUTHORIZING.has(rt.op)) await ctx.authorize({});
     const result = await handlers[rt.op](ctx);
     if (result.hijacked) return;
+    // Changes are queued durably before the client hears of success; reads after.
+    const [changes, reads] = partitionEvents(result);
+    if (changes.length) await publishEvents(services, ctx, changes, result);
     await writeResult(res, result, req.method === 'HEAD');
-    if (result.events?.length) publishEvents(services, ctx, result);
+    if (reads.length) void publishEvents(services, ctx, reads, result);
     if (process.env.S3GATE_LOG_LEVEL === 'debug') log('debug', 'request', { requestId, op: rt.op, status: res.statusCode });
   } catch (e) {
     writeS3Error(req, res, e, requestId, resource);
   }
 }
 
-async function buildContext(services: Services, req: IncomingMessage, rt: Route, query: URLSearchParams, requestId: string): Promise<RequestContext> {
+async function buildContext(services: Services, req: IncomingMessage, res: ServerResponse, rt: Route, query: URLSearchParams, requestId: string): Promise<RequestContext> {
   const authn = rt.op === 'PostObject' || rt.op === 'PreflightRequest'
     ? { principal: (await import('../auth/principal.js')).ANONYMOUS, auth: { type: 'ANONYMOUS' as const, signatureVersion: '' } }
     : await authenticate(req, rt.path, query, { credentials: services.credentials, region: services.settings.region, services: ['s3'], anyRegion: ANY_REGION.has(rt.op) });
@@ -121,7 +125,7 @@ async function buildContext(services: Services, req: IncomingMessage, rt: Route,
   const copyHeader = req.headers['x-amz-copy-source'];
   const copySource = typeof copyHeader === 'string' && (rt.op === 'CopyObject' || rt.op === 'UploadPartCopy') ? parseCopySource(copyHeader) : undefined;
   const ctx: RequestContext = {
-    req, op: rt.op, bucket: rt.bucket, key: rt.key, query, requestId, sourceIp, secure, services,
+    req, res, op: rt.op, bucket: rt.bucket, key: rt.key, query, requestId, sourceIp, secure, services,
     principal: authn.principal,
     auth: authn.auth,
     body() {
@@ -156,14 +160,22 @@ async function buildContext(services: Services, req: IncomingMessage, rt: Route,
   return ctx;
 }
 
-function publishEvents(services: Services, ctx: RequestContext, result: HandlerResult): void {
+function partitionEvents(result: HandlerResult): [ObjectEventInfo[], ObjectEventInfo[]] {
+  const all = result.events ?? [];
+  return [all.filter((e) => !e.name.startsWith('s3:ObjectAccessed:')), all.filter((e) => e.name.startsWith('s3:ObjectAccessed:'))];
+}
+
+async function publishEvents(services: Services, ctx: RequestContext, events: ObjectEventInfo[], result: HandlerResult): Promise<void> {
   const host = String(ctx.req.headers.host ?? '');
-  const local = ctx.req.socket.localPort;
-  const info = {
+  const length = result.headers?.['content-length'];
+  const info: RequestInfo = {
     principal: ctx.principal, requestId: ctx.requestId, region: services.settings.region, sourceIp: ctx.sourceIp,
-    host: ctx.req.socket.localAddress ?? host, port: String(local ?? ''), userAgent: String(ctx.req.headers['user-agent'] ?? ''), time: new Date(),
+    // MinIO reports the client as the event source
+    host: ctx.sourceIp, port: '', userAgent: String(ctx.req.headers['user-agent'] ?? ''), time: new Date(),
+    originEndpoint: host ? `${ctx.secure ? 'https' : 'http'}://${host}` : undefined,
+    contentLength: length !== undefined ? String(length) : undefined,
   };
-  for (const ev of result.events!) {
-    try { services.events.publish(ev, info); } catch (e) { log('error', 'event publish failed', { requestId: ctx.requestId, error: String(e) }); }
+  for (const ev of events) {
+    try { await services.events.publish(ev, info); } catch (e) { log('error', 'event publish failed', { requestId: ctx.requestId, error: String(e) }); }
   }
 }

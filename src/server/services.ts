@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CredentialLookup } from '../auth/principal.js';
-import type { EventPublisher } from '../events/publisher.js';
+import type { EventService } from '../events/service.js';
+import type { ConfigService } from '../config/service.js';
 import type { PosixBackend } from '../storage/posix/backend.js';
 import type { Authorizer } from './authorizer.js';
 
@@ -30,7 +31,8 @@ export interface Services {
   backend: PosixBackend;
   credentials: CredentialLookup;
   authorizer: Authorizer;
-  events: EventPublisher;
+  events: EventService;
+  config: ConfigService;
   /** Tried in order before S3 routing. */
   controlRoutes: ControlRoute[];
 }

@@ -60,14 +60,13 @@ export async function serve(opts: ServerOptions, primary: boolean, root: RootCre
   return { server, wiring, close };
 }
 
-function printBanner(opts: ServerOptions, port: number, root: RootCredentials, metaStore: string, arns: string[]): void {
+function printBanner(opts: ServerOptions, port: number, root: RootCredentials, metaStore: string): void {
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   const lines = [`s3gate serving ${resolve(opts.dataDir)} on ${url} (region ${opts.region}, metadata in ${metaStore}, ${opts.workers} worker${opts.workers > 1 ? 's' : ''})`];
   if (root.generated) {
     lines.push('Generated root credentials (shown once; set S3GATE_ROOT_USER/S3GATE_ROOT_PASSWORD to choose your own):');
     lines.push(`  RootUser: ${root.user}`, `  RootPass: ${root.password}`);
   }
-  if (arns.length) lines.push(`SQS ARNs: ${arns.join(' ')}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -77,7 +76,7 @@ export async function runServer(opts: ServerOptions): Promise<void> {
   const { root } = await prepare(opts);
   if (opts.workers <= 1) {
     const running = await serve(opts, true, root);
-    printBanner(opts, (running.server.address() as AddressInfo).port, root, running.wiring.services.backend.metaStoreKind, running.wiring.targetArns());
+    printBanner(opts, (running.server.address() as AddressInfo).port, root, running.wiring.services.backend.metaStoreKind);
     await waitForSignal();
     await running.close();
     return;
@@ -91,7 +90,7 @@ export async function runServer(opts: ServerOptions): Promise<void> {
   for (let i = 0; i < opts.workers; i++) fork();
   let listening = 0;
   const port = await new Promise<number>((ok) => cluster.on('listening', (_w, a) => { if (++listening === opts.workers) ok(a.port); }));
-  printBanner(opts, port, root, backend.metaStoreKind, wiring.targetArns());
+  printBanner(opts, port, root, backend.metaStoreKind);
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
     log('error', 'worker died; starting a new one', { worker: w.process.pid, code, signal });

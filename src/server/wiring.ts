@@ -3,7 +3,9 @@
  * authorizer, events, admin/STS/IAM routes) are constructed and connected here.
  */
 import type { PosixBackend } from '../storage/posix/backend.js';
-import { noEvents } from '../events/publisher.js';
+import { createEventService } from '../events/service.js';
+import { notifySubsystems } from '../events/notify-subsystems.js';
+import { createConfigService } from '../config/service.js';
 import { IamService } from '../iam/service.js';
 import { createPolicyAuthorizer, type PolicyAuthorizer } from '../iam/authorizer.js';
 import { BucketPolicyCache, type CompiledPolicy } from '../policy/index.js';
@@ -45,17 +47,23 @@ export async function wireServices(input: WiringInput): Promise<Wiring> {
     bucketPolicy: (b) => bucketPolicies.get(b),
     accountId: iam.accountId,
   });
+  const config = await createConfigService({ sysDir: backend.sysDir, subsystems: await notifySubsystems(), configFile: opts.configFile });
+  const events = await createEventService({
+    sysDir: backend.sysDir, backend, region: opts.region, instanceId, config,
+    endpoint: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`,
+  });
   const services: Services = {
     settings: { dataDir, sysDir: backend.sysDir, region: opts.region, domains: opts.domains, instanceId, rootUser: root.user },
     backend,
     credentials: iam,
     authorizer,
-    events: noEvents,
+    events,
+    config,
     controlRoutes: [queryApiRoute({ iam, credentials: iam, region: opts.region })],
   };
   return {
     services, iam, authorizer,
-    targetArns: () => [],
-    close: async () => { iam.close(); bucketPolicies.close(); },
+    targetArns: () => events.listTargetArns(),
+    close: async () => { await events.close(); config.close(); iam.close(); bucketPolicies.close(); },
   };
 }
