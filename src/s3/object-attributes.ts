@@ -48,7 +48,7 @@ export const getObjectAttributes: Handler = async (ctx) => {
     const page = after.slice(0, maxParts);
     const alg = meta.checksum?.algorithm;
     body.ObjectParts = {
-      TotalPartsCount: meta.parts.length,
+      PartsCount: meta.parts.length, // the XML name of TotalPartsCount
       PartNumberMarker: marker,
       NextPartNumberMarker: page.length ? page[page.length - 1].number : marker,
       MaxParts: maxParts,
