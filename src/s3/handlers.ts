@@ -15,6 +15,7 @@ import { abortMultipartUpload, createMultipartUpload, uploadPart, uploadPartCopy
 import { completeMultipartUpload } from './multipart-complete.js';
 import { listMultipartUploads, listParts } from './multipart-listing.js';
 import { getObjectAttributes } from './object-attributes.js';
+import { deleteBucketCors, getBucketCors, preflightRequest, putBucketCors } from './cors.js';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './objects.js';
 
 export const handlers: Record<OperationName, Handler> = {
@@ -34,9 +35,9 @@ export const handlers: Record<OperationName, Handler> = {
   PutBucketPolicy: putBucketPolicy,
   DeleteBucketPolicy: deleteBucketPolicy,
   GetBucketPolicyStatus: getBucketPolicyStatus,
-  GetBucketCors: notImplemented('GetBucketCors'),
-  PutBucketCors: notImplemented('PutBucketCors'),
-  DeleteBucketCors: notImplemented('DeleteBucketCors'),
+  GetBucketCors: getBucketCors,
+  PutBucketCors: putBucketCors,
+  DeleteBucketCors: deleteBucketCors,
   GetBucketNotificationConfiguration: getBucketNotification,
   PutBucketNotificationConfiguration: putBucketNotification,
   ListenBucketNotification: listenNotification,
@@ -58,5 +59,5 @@ export const handlers: Record<OperationName, Handler> = {
   CompleteMultipartUpload: completeMultipartUpload,
   AbortMultipartUpload: abortMultipartUpload,
   ListParts: listParts,
-  PreflightRequest: notImplemented('CORS preflight'),
+  PreflightRequest: preflightRequest,
 };

@@ -18,6 +18,7 @@ import type { Services } from './services.js';
 import { escapeXml } from './xml.js';
 import { handlers } from '../s3/handlers.js';
 import { parseCopySource } from '../s3/copy-source.js';
+import { actualRequestCorsHeaders } from '../s3/cors.js';
 import { log } from './log.js';
 import type { ObjectEventInfo, RequestInfo } from '../events/publisher.js';
 
@@ -100,6 +101,12 @@ export async function handleRequest(services: Services, req: IncomingMessage, re
     const path = decodePath(rawPath);
     resource = path;
     const rt = route(req.method ?? 'GET', path, query, req.headers, services.settings.domains);
+    // CORS headers go on before anything can fail, so error responses carry them too
+    if (req.headers.origin !== undefined && rt.bucket && rt.op !== 'PreflightRequest') {
+      const cors = actualRequestCorsHeaders(services.backend, rt.bucket, req.method ?? 'GET', req.headers);
+      const h = cors instanceof Promise ? await cors : cors;
+      if (h) for (const [k, v] of Object.entries(h)) res.setHeader(k, v);
+    }
     const ctx = await buildContext(services, req, res, rt, query, requestId);
     if (!SELF_AUTHORIZING.has(rt.op)) await ctx.authorize({});
     const result = await handlers[rt.op](ctx);
