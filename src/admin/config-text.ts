@@ -20,7 +20,7 @@
  *   separated by whitespace, `"…"` protecting spaces.
  *
  * Printing (get-config-kv): `<subsys>[:<target>] ` then `key=value ` per key in the
- * order given; `enable=on` is left out, `enable=off` printed; values with whitespace
+ * order given; `enable=on` and an empty `comment` are left out, `enable=off` printed; values with whitespace
  * are wrapped in `"…"`; several targets are each ended by `\n`, a single one is not.
  */
 import type { ConfigKVs, ConfigTarget, SubsystemSpec } from '../config/subsystem.js';
@@ -191,6 +191,8 @@ export function formatConfigLine(subsys: string, target: string | undefined, kvs
   let out = `${formatTargetName(subsys, target)} `;
   for (const [k, v] of Object.entries(kvs)) {
     if (k === 'enable' && v === 'on') continue;
+    // MinIO keeps `comment` out of the default keys: shown only when set.
+    if (k === 'comment' && v === '') continue;
     out += `${k}=${formatValue(v)} `;
   }
   return out;

@@ -59,7 +59,7 @@ export function createAdminHandler(deps: AdminDeps): AdminHandler {
         return await route.handle(new AdminCall(req, deps));
       } catch (e) {
         const out = error(e, resource, req.requestId);
-        if (out.status >= 500) {
+        if (out.status === 500) {
           console.error(JSON.stringify({ level: 'error', msg: 'admin request failed', requestId: req.requestId, op: req.op, error: String((e as Error)?.stack ?? e) }));
         }
         return out;
