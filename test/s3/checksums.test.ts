@@ -196,9 +196,12 @@ test('DigestingTap verifies expectations at end of stream with the S3 error code
   await assert.rejects(runTap(data, new DigestingTap({ checksum: 'CRC32C', expect: () => ({ checksum: 'AAAAAA==' }) })),
     (e: unknown) => e instanceof S3Error && e.code === 'BadDigest' && /CRC32C/.test(e.message));
   // The expectation is read lazily (trailer values arrive at the very end).
-  let late: string | undefined;
-  const tap = new DigestingTap({ checksum: 'CRC32C', expect: () => ({ checksum: late }) });
-  const p = runTap(data, tap);
-  late = crc;
-  await p;
+  const trailer: { value?: string } = {};
+  const good = runTap(data, new DigestingTap({ checksum: 'CRC32C', expect: () => ({ checksum: trailer.value }) }));
+  trailer.value = crc;
+  await good;
+  const late: { value?: string } = {};
+  const bad = runTap(data, new DigestingTap({ checksum: 'CRC32C', expect: () => ({ checksum: late.value }) }));
+  late.value = 'AAAAAA==';
+  await assert.rejects(bad, s3err('BadDigest'));
 });
