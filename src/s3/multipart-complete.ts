@@ -40,17 +40,6 @@ interface RequestedPart {
   checksums: Partial<Record<ChecksumAlgorithm, string>>;
 }
 
-/**
- * The shared XML parser leaves numeric character references as they are, and Go clients
- * (rclone, mc) write the ETag's quotes as &#34;: decode them here.
- */
-function decodeCharRefs(s: string): string {
-  return s.replace(/&#(x[0-9a-fA-F]{1,6}|\d{1,7});/g, (m, n: string) => {
-    const cp = n[0] === 'x' ? parseInt(n.slice(1), 16) : Number(n);
-    return cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
-  });
-}
-
 function parsePartList(body: Buffer): RequestedPart[] {
   const doc = parseXml(body).CompleteMultipartUpload;
   if (doc === undefined || doc === null || typeof doc !== 'object') throw new S3Error('MalformedXML');
@@ -64,9 +53,9 @@ function parsePartList(body: Buffer): RequestedPart[] {
     const checksums: RequestedPart['checksums'] = {};
     for (const alg of CHECKSUM_ALGORITHMS) {
       const v = p[checksumFieldName(alg)];
-      if (typeof v === 'string' && v !== '') checksums[alg] = decodeCharRefs(v);
+      if (typeof v === 'string' && v !== '') checksums[alg] = v;
     }
-    return { number: Number(p.PartNumber), etag: decodeCharRefs(p.ETag), checksums };
+    return { number: Number(p.PartNumber), etag: p.ETag, checksums };
   });
 }
 

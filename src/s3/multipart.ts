@@ -9,7 +9,6 @@
  * as S3 does. An upload created without one still verifies whatever checksum a part
  * carries, but the object gets no checksum.
  */
-import type { Readable } from 'node:stream';
 import { S3Error } from '../server/errors.js';
 import type { Handler, HandlerResult, RequestContext } from '../server/context.js';
 import { xmlResult } from '../server/context.js';
@@ -18,9 +17,10 @@ import type { ChecksumAlgorithm } from '../storage/backend.js';
 import { multipartStoreOf, type ChecksumType, type PartRecord } from '../storage/posix/multipart-store.js';
 import {
   DigestingTap, checksumFieldName, checksumHeaderName, defaultChecksumType, parseChecksumAlgorithm, parseChecksumHeaders,
-  parseContentMd5, supportsChecksumType,
+  supportsChecksumType,
 } from './checksums.js';
 import { checkCopySourceConditions } from './conditions.js';
+import { tapInto, verifiedBody } from './verified-body.js';
 import { parseCopySource } from './copy-source.js';
 import { metaFromHeaders } from './object-headers.js';
 import { resolveCopyRange } from './range.js';
@@ -91,28 +91,6 @@ function partAlgorithm(uploadAlg: ChecksumAlgorithm | undefined, requested: Chec
   return uploadAlg ?? requested;
 }
 
-/** The request body through a tap that computes md5 + `alg` and verifies what the client sent. */
-function partBody(ctx: RequestContext, alg: ChecksumAlgorithm | undefined): { stream: Readable; tap: DigestingTap } {
-  const md5 = parseContentMd5(header(ctx, 'content-md5'));
-  const requested = parseChecksumHeaders(ctx.req.headers);
-  const body = ctx.body();
-  const tap = new DigestingTap({
-    checksum: alg,
-    expect: () => {
-      let checksum = requested?.value;
-      if (requested?.inTrailer) {
-        const name = checksumHeaderName(requested.algorithm);
-        checksum = body.trailers()[name];
-        if (checksum === undefined) throw new S3Error('InvalidRequest', `The trailer ${name} announced in x-amz-trailer was not sent.`);
-      }
-      return { md5, checksum };
-    },
-  });
-  body.stream.on('error', (e) => tap.destroy(e));
-  body.stream.pipe(tap);
-  return { stream: tap, tap };
-}
-
 function recordFrom(tap: DigestingTap): Pick<PartRecord, 'etag' | 'checksum' | 'checksumAlgorithm'> {
   const r = tap.result;
   return { etag: r.md5.toString('hex'), checksum: r.checksum?.base64, checksumAlgorithm: r.checksum?.algorithm };
@@ -127,7 +105,7 @@ export const uploadPart: Handler = async (ctx) => {
   const store = multipartStoreOf(ctx.services.backend);
   const doc = await store.get(bucket, key, uploadId);
   const alg = partAlgorithm(doc.checksumAlgorithm, parseChecksumHeaders(ctx.req.headers)?.algorithm);
-  const { stream, tap } = partBody(ctx, alg);
+  const { stream, tap } = verifiedBody(ctx, alg);
   const part = await store.putPart(bucket, uploadId, number, stream, () => recordFrom(tap));
   const headers: HandlerResult['headers'] = { etag: `"${part.etag}"` };
   if (part.checksum && part.checksumAlgorithm) headers[checksumHeaderName(part.checksumAlgorithm)] = part.checksum;
@@ -153,8 +131,7 @@ export const uploadPartCopy: Handler = async (ctx) => {
     throw new S3Error('PreconditionFailed', 'The copy source changed while it was being read; retry.');
   }
   const tap = new DigestingTap({ checksum: doc.checksumAlgorithm });
-  body.on('error', (e) => tap.destroy(e));
-  body.pipe(tap);
+  tapInto(body, tap);
   const part = await store.putPart(bucket, uploadId, number, tap, () => recordFrom(tap));
   const result: XmlNode = { ETag: `"${part.etag}"`, LastModified: new Date(part.lastModified) };
   if (part.checksum && part.checksumAlgorithm) result[checksumFieldName(part.checksumAlgorithm)] = part.checksum;

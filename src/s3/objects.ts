@@ -1,12 +1,11 @@
 /** Object handlers: PutObject, GetObject, HeadObject, DeleteObject, CopyObject. */
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { S3Error } from '../server/errors.js';
 import type { Handler, HandlerResult, RequestContext } from '../server/context.js';
 import { xmlResult } from '../server/context.js';
 import { toXml } from '../server/xml.js';
-import type { ChecksumAlgorithm, NewObjectMeta, ObjectMeta } from '../storage/backend.js';
-import { DigestingTap, checksumHeaderName, parseChecksumHeaders, parseContentMd5 } from './checksums.js';
+import type { NewObjectMeta, ObjectMeta } from '../storage/backend.js';
+import { checksumHeaderName } from './checksums.js';
+import { verifiedBody } from './verified-body.js';
 import { checkCopySourceConditions, checkReadConditions, writeConditions } from './conditions.js';
 import { parseCopySource } from './copy-source.js';
 import { metaFromHeaders, objectResponseHeaders } from './object-headers.js';
@@ -24,45 +23,19 @@ export function objectEvent(name: string, bucket: string, key: string, meta: Obj
   return { name, bucket, key, size: meta.size, etag: meta.etag, contentType: meta.contentType, userMetadata: meta.userMeta };
 }
 
-/**
- * Streams a request body through digest verification into `write`. Content-MD5 and the
- * flexible checksum (header or aws-chunked trailer) are checked after the last byte and
- * before anything is committed.
- */
-export function verifiedBody(ctx: RequestContext): { stream: Readable; tap: DigestingTap; checksum?: { algorithm: ChecksumAlgorithm } } {
-  const h = ctx.req.headers;
-  const md5 = parseContentMd5(header(ctx, 'content-md5'));
-  const requested = parseChecksumHeaders(h);
-  const body = ctx.body();
-  const tap = new DigestingTap({
-    checksum: requested?.algorithm,
-    expect: () => {
-      let checksum = requested?.value;
-      if (requested?.inTrailer) {
-        checksum = body.trailers()[checksumHeaderName(requested.algorithm)];
-        if (checksum === undefined) throw new S3Error('InvalidRequest', `The trailer ${checksumHeaderName(requested.algorithm)} announced in x-amz-trailer was not sent.`);
-      }
-      return { md5, checksum };
-    },
-  });
-  // pipeline (not pipe) so a digest error is held by the tap until its consumer reads it
-  pipeline(body.stream, tap).catch(() => { /* surfaces through the tap */ });
-  return { stream: tap, tap, checksum: requested ? { algorithm: requested.algorithm } : undefined };
-}
-
 export const putObject: Handler = async (ctx) => {
   const { bucket, key } = ctx as Required<RequestContext>;
   const length = Number(header(ctx, 'x-amz-decoded-content-length') ?? header(ctx, 'content-length') ?? 0);
   if (length > MAX_PUT_SIZE) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size for a single PUT (5 GiB); use a multipart upload.');
   const meta = metaFromHeaders(ctx.req.headers);
   const conditions = writeConditions(ctx.req.headers);
-  const { stream, tap, checksum } = verifiedBody(ctx);
+  const { stream, tap } = verifiedBody(ctx);
   const stored = await ctx.services.backend.putObject(bucket, key, stream, () => {
     const r = tap.result;
     return {
       ...meta,
       etag: r.md5.toString('hex'),
-      checksum: r.checksum && checksum ? { algorithm: r.checksum.algorithm, value: r.checksum.base64, type: 'FULL_OBJECT' } : undefined,
+      checksum: r.checksum ? { algorithm: r.checksum.algorithm, value: r.checksum.base64, type: 'FULL_OBJECT' } : undefined,
     };
   }, conditions);
   const headers: HandlerResult['headers'] = { etag: `"${stored.etag}"` };

@@ -45,6 +45,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   trimValues: true,
   processEntities: true,
+  // Go clients (rclone, mc) escape quotes as &#34;
+  htmlEntities: true,
   ignoreDeclaration: true,
 });
 
