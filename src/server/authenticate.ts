@@ -25,6 +25,10 @@ export interface AuthenticateOptions {
   anyRegion?: boolean;
   /** Payload hash to use when the client sent none (control-plane form bodies). */
   payloadHash?: string;
+  /** SigV2 signs the request path as received (undecoded); defaults to req.url. */
+  rawPath?: string;
+  /** SigV2 signs "/bucket" in front of the path when the bucket came from the Host header. */
+  virtualHostBucket?: string;
 }
 
 export async function findCredential(lookup: CredentialLookup, accessKey: string, token: string | undefined): Promise<Credential> {
@@ -78,7 +82,8 @@ export async function authenticate(req: IncomingMessage, decodedPath: string, qu
 
 async function authenticateV2(req: IncomingMessage, decodedPath: string, query: URLSearchParams, opts: AuthenticateOptions, now: Date): Promise<Authenticated> {
   const { parseSigV2, verifySigV2 } = await import('../auth/sigv2.js');
-  const parsed = parseSigV2(req.method ?? 'GET', decodedPath, query, req.headers as Record<string, string | string[] | undefined>, { now });
+  // repeated x-amz-* headers are signed joined with ',': give the parser every value
+  const parsed = parseSigV2(req.method ?? 'GET', opts.rawPath ?? req.url ?? decodedPath, query, req.headersDistinct, opts.virtualHostBucket, now);
   const token = (query.get('x-amz-security-token') ?? req.headers['x-amz-security-token']) as string | undefined;
   const credential = await findCredential(opts.credentials, parsed.accessKey, token);
   verifySigV2(parsed, credential.secretKey);

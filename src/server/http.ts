@@ -125,7 +125,10 @@ export async function handleRequest(services: Services, req: IncomingMessage, re
 async function buildContext(services: Services, req: IncomingMessage, res: ServerResponse, rt: Route, query: URLSearchParams, requestId: string): Promise<RequestContext> {
   const authn = rt.op === 'PostObject' || rt.op === 'PreflightRequest'
     ? { principal: (await import('../auth/principal.js')).ANONYMOUS, auth: { type: 'ANONYMOUS' as const, signatureVersion: '' } }
-    : await authenticate(req, rt.path, query, { credentials: services.credentials, region: services.settings.region, services: ['s3'], anyRegion: ANY_REGION.has(rt.op) });
+    : await authenticate(req, rt.path, query, {
+      credentials: services.credentials, region: services.settings.region, services: ['s3'], anyRegion: ANY_REGION.has(rt.op),
+      rawPath: req.url, virtualHostBucket: rt.virtualHost ? rt.bucket : undefined,
+    });
   const sourceIp = clientIp(req);
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
   let bodyTaken = false;
