@@ -141,6 +141,7 @@ export class PosixBackend implements Backend {
       try {
         const existing = await fs.lstat(dest).catch(() => undefined);
         if (existing?.isDirectory()) throw objectExistsAsDirectory();
+        const release = existing ? await this.meta.beforeReplace?.(dest) : undefined;
         if (conditions?.ifNoneMatchStar) {
           // link() fails if the name exists: an atomic create-only
           await fs.link(tmp, dest).catch((e) => { throw e.code === 'EEXIST' ? new S3Error('PreconditionFailed') : e; });
@@ -148,6 +149,7 @@ export class PosixBackend implements Backend {
           await fs.rename(tmp, dest);
         }
         await this.meta.moved(tmp, dest);
+        await release?.();
         break;
       } catch (e: any) {
         // a concurrent delete removed an empty parent between mkdir and rename: retry

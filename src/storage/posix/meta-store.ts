@@ -18,6 +18,11 @@ export interface MetaStore {
   remove(path: string): Promise<void>;
   /** Called after a temp file carrying metadata was renamed onto `to`. */
   moved(from: string, to: string): Promise<void>;
+  /**
+   * Called before a new file replaces `path`: returns what to do once it has (free
+   * storage that belonged to the old file's metadata), if anything.
+   */
+  beforeReplace?(path: string): Promise<(() => Promise<void>) | undefined>;
 }
 
 function isMissingAttr(e: any): boolean {

@@ -9,8 +9,7 @@
  * attribute. The reference still moves with the file on rename.
  *
  * Spill files are removed when the object's metadata is rewritten or removed through
- * the store. Known gap: when a commit renames a new file over an object that had a
- * spill file, the old spill file stays behind (small; a sweep could collect it).
+ * the store, and when a commit renames a new file over the object (beforeReplace).
  *
  * Only the xattr store is wrapped: sidecar files have no size limit.
  */
@@ -78,6 +77,11 @@ export class SpillingMetaStore implements MetaStore {
     const ref = refOf(await this.inner.read(path).catch(() => undefined));
     await this.inner.remove(path);
     if (ref) await fs.rm(join(this.spillDir, ref), { force: true });
+  }
+
+  async beforeReplace(path: string): Promise<(() => Promise<void>) | undefined> {
+    const ref = refOf(await this.inner.read(path).catch(() => undefined));
+    return ref ? () => fs.rm(join(this.spillDir, ref), { force: true }) : undefined;
   }
 
   moved(from: string, to: string): Promise<void> {
