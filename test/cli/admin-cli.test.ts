@@ -95,7 +95,7 @@ test('policy add from a JSON file, info, list, set readonly user=..., attach/det
   writeFileSync(file, JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: ['arn:aws:s3:::*'] }] }));
   assert.equal(await ok(admin('policy', 'add', 'local', 'mywrite', file)), 'Added policy `mywrite` successfully.\n');
   assert.deepEqual(JSON.parse(await ok(admin('policy', 'info', 'local', 'mywrite'))).Statement[0].Action, ['s3:PutObject']);
-  assert.match(await ok(admin('policy', 'info', 'local', 'readonly')), /^\{\n "Version": "2012-10-17",\n "Statement": \[\n  \{\n   "Effect": "Allow",/);
+  assert.match(await ok(admin('policy', 'info', 'local', 'readonly')), /^\{\n "Version": "2012-10-17",\n "Statement": \[\n {2}\{\n {3}"Effect": "Allow",/);
   assert.deepEqual((await ok(admin('policy', 'list', 'local'))).trim().split('\n'), ['consoleAdmin', 'diagnostics', 'mywrite', 'readonly', 'readwrite', 'writeonly']);
   assert.equal(await ok(admin('policy', 'set', 'local', 'readonly', 'user=tom')), 'Policy `readonly` is set on user `tom`\n');
   assert.equal(await ok(admin('user', 'list', 'local')), 'enabled    tom                   readonly\n');
@@ -148,7 +148,7 @@ test('config set/get/reset/help for notify_redis, applied at once', async () => 
   assert.equal(config.get('notify_redis', '1')[0].enabled, true);
   assert.equal(await ok(admin('config', 'get', 'local', 'notify_redis:1')), 'notify_redis:1 format=namespace address=127.0.0.1:6379 key=bucketevents password= queue_dir= queue_limit=0 \n');
   assert.match(await ok(admin('config', 'get', 'local')), /^notify_webhook {8}publish bucket notifications to webhook endpoints\nnotify_redis {10}publish/);
-  assert.match(await ok(admin('config', 'set', 'local', 'notify_redis')), /^KEY:\nnotify_redis\[:name\]  publish bucket notifications to Redis datastores\n\nARGS:\n/);
+  assert.match(await ok(admin('config', 'set', 'local', 'notify_redis')), /^KEY:\nnotify_redis\[:name\] {2}publish bucket notifications to Redis datastores\n\nARGS:\n/);
   assert.match(await ok(admin('config', 'help', 'local', 'notify_redis', '--env')), /MINIO_NOTIFY_REDIS_ADDRESS/);
   const parsed = JSON.parse(await ok(admin('config', 'get', 'local', 'notify_redis:1', '--json')));
   assert.deepEqual(parsed.config[0].kvs.address, '127.0.0.1:6379');
@@ -165,7 +165,7 @@ test('config set/get/reset/help for notify_redis, applied at once', async () => 
 });
 
 test('info and target status; a wrong secret is refused by the signature check', async () => {
-  assert.match(await ok(admin('info', 'local')), /^●  127\.0\.0\.1:\d+\n   Uptime: /);
+  assert.match(await ok(admin('info', 'local')), /^● {2}127\.0\.0\.1:\d+\n {3}Uptime: /);
   assert.equal(await ok(admin('target', 'status', 'local')), 'No notification targets are enabled.\n');
   await ok(alias('set', 'bad', url, 'admin', 'wrong-secret'));
   const r = await admin('user', 'list', 'bad');
