@@ -7,7 +7,7 @@ import type { OperationName } from '../server/operations.js';
 import { createBucket, deleteBucket, deleteBucketTagging, getBucketLocation, getBucketTagging, headBucket, listBuckets, putBucketTagging } from './buckets.js';
 import { deleteBucketPolicy, getBucketPolicy, getBucketPolicyStatus, putBucketPolicy } from './bucket-policy.js';
 import { getBucketNotification, listenNotification, putBucketNotification } from './notification.js';
-import { defaultHandlers, notImplemented } from './defaults.js';
+import { defaultHandlers } from './defaults.js';
 import { deleteObjects } from './delete-objects.js';
 import { listObjectVersions, listObjects, listObjectsV2 } from './listing.js';
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './object-tagging.js';
@@ -16,6 +16,7 @@ import { completeMultipartUpload } from './multipart-complete.js';
 import { listMultipartUploads, listParts } from './multipart-listing.js';
 import { getObjectAttributes } from './object-attributes.js';
 import { deleteBucketCors, getBucketCors, preflightRequest, putBucketCors } from './cors.js';
+import { postObject } from './post-object.js';
 import { copyObject, deleteObject, getObject, headObject, putObject } from './objects.js';
 
 export const handlers: Record<OperationName, Handler> = {
@@ -42,7 +43,7 @@ export const handlers: Record<OperationName, Handler> = {
   PutBucketNotificationConfiguration: putBucketNotification,
   ListenBucketNotification: listenNotification,
   DeleteObjects: deleteObjects,
-  PostObject: notImplemented('PostObject'),
+  PostObject: postObject,
   ListMultipartUploads: listMultipartUploads,
   GetObject: getObject,
   HeadObject: headObject,

@@ -211,8 +211,8 @@ test('minio client: presignedGetObject, presignedPutObject, presignedPostPolicy 
   policy.setUserMetaData({ origin: 'minio-form' });
   const { postURL, formData } = await mc.presignedPostPolicy(policy);
   const form = new FormData();
-  for (const [k, v] of Object.entries(formData)) form.append(k, v);
-  form.append('key', 'minio/post/${filename}');
+  // setKeyStartsWith puts the prefix in formData.key: the page fills in the rest
+  for (const [k, v] of Object.entries({ ...formData, key: 'minio/post/${filename}' })) form.append(k, v);
   const csv = Buffer.from('a,b\n1,2\n');
   form.append('file', new Blob([csv]), 'table.csv');
   const posted = await fetch(postURL, { method: 'POST', body: form });
@@ -225,8 +225,7 @@ test('minio client: presignedGetObject, presignedPutObject, presignedPostPolicy 
 
   // the same form past its content-length-range stores nothing
   const big = new FormData();
-  for (const [k, v] of Object.entries(formData)) big.append(k, v);
-  big.append('key', 'minio/post/too-big.csv');
+  for (const [k, v] of Object.entries({ ...formData, key: 'minio/post/too-big.csv' })) big.append(k, v);
   big.append('file', new Blob([randomBytes(1024 * 1024 + 1)]), 'too-big.csv');
   const refused = await fetch(postURL, { method: 'POST', body: big });
   const e = await s3Error(refused);
