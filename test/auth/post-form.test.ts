@@ -12,7 +12,7 @@ async function encode(parts: [string, string | { data: Buffer; filename: string;
   const fd = new FormData();
   for (const [name, v] of parts) {
     if (typeof v === 'string') fd.append(name, v);
-    else fd.append(name, new Blob([v.data], { type: v.type ?? '' }), v.filename);
+    else fd.append(name, new Blob([new Uint8Array(v.data)], { type: v.type ?? '' }), v.filename);
   }
   const res = new Response(fd);
   return { body: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type')! };
