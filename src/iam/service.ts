@@ -287,7 +287,13 @@ export class IamService implements CredentialLookup {
     const c = check.claims;
     if (c.ak !== accessKey) throw new S3Error('InvalidToken');
     if (c.exp * 1000 <= this.now()) throw new S3Error('ExpiredToken');
-    const parentId = this.activeParentId(c.sub);
+    let parentId = this.activeParentId(c.sub);
+    if (parentId !== c.pid && c.sub !== this.opts.rootUser) {
+      // Another instance on this data dir may have made the parent after our last refresh:
+      // one read of its document (only for a validly signed token) instead of waiting.
+      await this.store.readFresh('user', c.sub);
+      parentId = this.activeParentId(c.sub);
+    }
     if (parentId === undefined || parentId !== c.pid) return undefined;
     const principal: Principal = { kind: 'sts', accessKey, username: c.sub, userId: parentId, parentUser: c.sub };
     const info: SessionInfo = { sessionPolicy: c.sp, exp: c.exp };

@@ -68,6 +68,7 @@ export class IamStore {
   private readonly listeners = new Set<() => void>();
   /** Documents changed while a full reload was reading (its snapshot may be older for them). */
   private touchedDuringReload: Set<string> | null = null;
+  private reloading: Promise<void> | null = null;
 
   constructor(private readonly opts: IamStoreOptions) {
     this.dir = join(opts.sysDir, 'iam');
@@ -84,6 +85,7 @@ export class IamStore {
     }
     if (this.opts.refreshIntervalMs > 0) {
       this.timer = setInterval(() => {
+        if (this.reloading) return; // a slow file system: skip a beat rather than pile up
         this.reloadAll().catch((e) => this.log('error', 'iam refresh failed', { error: String(e) }));
       }, this.opts.refreshIntervalMs);
       this.timer.unref();
@@ -132,8 +134,18 @@ export class IamStore {
     this.announce(kind, key);
   }
 
-  /** Re-reads every document and swaps the cache in one step. */
-  async reloadAll(): Promise<void> {
+  /**
+   * Re-reads every document and swaps the cache in one step. One reload runs at a time (its
+   * change tracking is per run): a call during a reload starts another one after it.
+   */
+  reloadAll(): Promise<void> {
+    const run = (this.reloading ?? Promise.resolve()).catch(() => undefined).then(() => this.reloadOnce());
+    const tracked = run.finally(() => { if (this.reloading === tracked) this.reloading = null; });
+    this.reloading = tracked;
+    return tracked;
+  }
+
+  private async reloadOnce(): Promise<void> {
     const touched = new Set<string>();
     this.touchedDuringReload = touched;
     try {
@@ -161,10 +173,22 @@ export class IamStore {
       }
       next.set(kind, m);
     }
+    // Documents changed while we were reading: memory already holds their newer state, and
+    // swapping the older snapshot in, even until the re-read below, would briefly undo a
+    // change the client has already been told about.
+    const kept = new Map<string, unknown>();
+    for (const t of this.touchedDuringReload ?? []) {
+      const [kind, key] = t.split('\0') as [DocKind, string];
+      kept.set(t, this.map(kind).get(key));
+    }
     for (const kind of Object.keys(DIRS) as DocKind[]) {
       const target = this.map(kind) as Map<string, unknown>;
       target.clear();
-      for (const [k, v] of next.get(kind)!) target.set(k, v);
+      for (const [k, v] of next.get(kind)!) if (!kept.has(`${kind}\0${k}`)) target.set(k, v);
+    }
+    for (const [t, v] of kept) {
+      const [kind, key] = t.split('\0') as [DocKind, string];
+      if (v !== undefined) (this.map(kind) as Map<string, unknown>).set(key, v);
     }
     this.changed();
   }
