@@ -64,7 +64,7 @@ function buildForm(o: FormOptions): { form: FormData; url: string } {
   }
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  if (!o.noFile) form.append('file', new Blob([o.file ?? Buffer.from('hello form')]), o.filename ?? 'hello.txt');
+  if (!o.noFile) form.append('file', new Blob([new Uint8Array(o.file ?? Buffer.from('hello form'))]), o.filename ?? 'hello.txt');
   return { form, url: `${server.url}/${o.bucketPath ?? bucket}` };
 }
 
