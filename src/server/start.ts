@@ -52,7 +52,10 @@ export async function serve(opts: ServerOptions, primary: boolean, root: RootCre
     await new Promise<void>((ok) => {
       const force = setTimeout(() => server.closeAllConnections(), opts.shutdownTimeoutMs);
       force.unref();
-      server.close(() => { clearTimeout(force); ok(); });
+      // close() only drops connections idle right now; a keep-alive connection whose
+      // request finishes later would hold the exit until keepAliveTimeout
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      server.close(() => { clearTimeout(force); clearInterval(idle); ok(); });
       server.closeIdleConnections();
     });
     await wiring.close();
