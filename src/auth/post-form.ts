@@ -58,11 +58,13 @@ export function parseMultipartBoundary(contentType: string | undefined): string 
 /** Parameters of a header value like `form-data; name="a"; filename="b.txt"`. */
 function headerParams(value: string): Record<string, string> {
   const out: Record<string, string> = {};
-  const re = /;\s*([^=;\s]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))/g;
+  // Browsers percent-encode quotes in names (HTML form encoding) and never backslash-escape,
+  // so a Windows path like C:\dir\f.jpg arrives as it is.
+  const re = /;\s*([^=;\s]+)\s*=\s*(?:"([^"]*)"|([^;]*))/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(value)) !== null) {
     const name = m[1]!.toLowerCase();
-    const v = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!.trim();
+    const v = m[2] !== undefined ? m[2] : m[3]!.trim();
     if (!(name in out)) out[name] = v;
   }
   // RFC 5987 filename*=UTF-8''percent-encoded wins over the plain form.
