@@ -14,5 +14,5 @@ function find(dir) {
 
 const filters = process.argv.slice(2);
 const files = find('test').sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
