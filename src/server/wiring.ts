@@ -6,6 +6,7 @@ import type { PosixBackend } from '../storage/posix/backend.js';
 import { createEventService } from '../events/service.js';
 import { notifySubsystems } from '../events/notify-subsystems.js';
 import { createConfigService } from '../config/service.js';
+import { parseConfigText } from '../admin/config-text.js';
 import { IamService } from '../iam/service.js';
 import { createPolicyAuthorizer, type PolicyAuthorizer } from '../iam/authorizer.js';
 import { BucketPolicyCache, type CompiledPolicy } from '../policy/index.js';
@@ -47,7 +48,12 @@ export async function wireServices(input: WiringInput): Promise<Wiring> {
     bucketPolicy: (b) => bucketPolicies.get(b),
     accountId: iam.accountId,
   });
-  const config = await createConfigService({ sysDir: backend.sysDir, subsystems: await notifySubsystems(), configFile: opts.configFile });
+  const subsystems = await notifySubsystems();
+  const config = await createConfigService({
+    sysDir: backend.sysDir, subsystems, configFile: opts.configFile,
+    // a config file may also be in the mc text format (`notify_redis:1 address=...` lines)
+    parseText: (text) => parseConfigText(text, subsystems),
+  });
   const events = await createEventService({
     sysDir: backend.sysDir, backend, region: opts.region, instanceId, config,
     endpoint: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`,
