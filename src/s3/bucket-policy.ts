@@ -7,8 +7,7 @@ import { S3Error } from '../server/errors.js';
 import type { Handler } from '../server/context.js';
 import { xmlResult } from '../server/context.js';
 import { toXml } from '../server/xml.js';
-import { BucketPolicyCache, BUCKET_POLICY_CONFIG_NAME, MAX_BUCKET_POLICY_BYTES, isPolicyError, parsePolicy, evaluatePolicies, createContext, principalIdentity } from '../policy/index.js';
-import { ANONYMOUS } from '../auth/principal.js';
+import { BucketPolicyCache, BUCKET_POLICY_CONFIG_NAME, MAX_BUCKET_POLICY_BYTES, isPolicyError, parsePolicy } from '../policy/index.js';
 
 export const getBucketPolicy: Handler = async (ctx) => {
   await ctx.services.backend.headBucket(ctx.bucket!);
@@ -20,7 +19,9 @@ export const getBucketPolicy: Handler = async (ctx) => {
 export const putBucketPolicy: Handler = async (ctx) => {
   const bucket = ctx.bucket!;
   await ctx.services.backend.headBucket(bucket);
-  const body = await ctx.readBody(MAX_BUCKET_POLICY_BYTES + 1);
+  // Read the whole (bounded) body even past the policy limit: answering before the client
+  // has sent it all closes the connection under it, and it sees a reset, not our error.
+  const body = await ctx.readBody();
   if (body.length > MAX_BUCKET_POLICY_BYTES) throw new S3Error('PolicyTooLarge', `Policy exceeds the maximum allowed document size (${MAX_BUCKET_POLICY_BYTES} bytes).`, { status: 400 });
   try {
     parsePolicy(body, { kind: 'bucket', bucket, name: `bucket-policy:${bucket}` });
@@ -40,17 +41,29 @@ export const deleteBucketPolicy: Handler = async (ctx) => {
   return { status: 204 };
 };
 
-/** IsPublic: the policy grants anonymous access to this bucket unconditionally. */
+/**
+ * Condition keys that pin a grant to known callers or networks (AWS's "fixed values"): a
+ * statement conditioned on one of them is not public. Anything else (s3:prefix,
+ * aws:SecureTransport, ...) narrows what is granted, not to whom, so it stays public.
+ */
+const NON_PUBLIC_KEYS = new Set([
+  'aws:sourceip', 'aws:sourcearn', 'aws:sourcevpc', 'aws:sourcevpce', 'aws:sourceaccount', 'aws:sourceowner',
+  'aws:principalorgid', 'aws:principalaccount', 'aws:principalarn', 'aws:userid', 'aws:username',
+]);
+
+/**
+ * IsPublic (AWS's rule): some Allow statement applies to every principal ("*", or a
+ * NotPrincipal) on any resource of the bucket, prefixes included, without a condition
+ * that fixes who may call.
+ */
 export const getBucketPolicyStatus: Handler = async (ctx) => {
   const bucket = ctx.bucket!;
   await ctx.services.backend.headBucket(bucket);
   const doc = await ctx.services.backend.getBucketConfig(bucket, BUCKET_POLICY_CONFIG_NAME);
   if (!doc) throw new S3Error('NoSuchBucketPolicy', undefined, { extra: { BucketName: bucket } });
   const policy = parsePolicy(doc, { kind: 'bucket', bucket });
-  const who = principalIdentity(ANONYMOUS);
-  // public = anonymous is allowed something with no request context to satisfy conditions
-  const isPublic = ['s3:GetObject', 's3:ListBucket', 's3:PutObject'].some((action) => evaluatePolicies([policy], {
-      action, resource: action === 's3:ListBucket' ? `arn:aws:s3:::${bucket}` : `arn:aws:s3:::${bucket}/*`, context: createContext({}), principal: who,
-    }).decision === 'Allow');
+  const isPublic = policy.statements.some((st) => st.effect === 'Allow' && st.principal !== undefined
+    && (st.principal.not || st.principal.spec.any)
+    && !st.conditions.some((c) => NON_PUBLIC_KEYS.has(c.key.toLowerCase())));
   return xmlResult(toXml('PolicyStatus', { IsPublic: isPublic }));
 };

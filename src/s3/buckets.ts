@@ -13,6 +13,7 @@ import { parseTaggingXml, taggingXml } from './tags.js';
  * caller may list, and AccessDenied when there is none.
  */
 export const listBuckets: Handler = async (ctx) => {
+  if (ctx.principal.kind === 'anonymous') throw new S3Error('AccessDenied'); // as S3: never lists public buckets' names
   let buckets = await ctx.services.backend.listBuckets();
   if (!(await ctx.isAllowed({}))) {
     const visible = await Promise.all(buckets.map((b) => ctx.isAllowed({ op: 'ListObjects', bucket: b.name })));
