@@ -66,24 +66,29 @@ async function readObject(ctx: RequestContext, head: boolean): Promise<HandlerRe
   const partNumber = ctx.query.get('partNumber');
   const rangeHeader = header(ctx, 'range');
   if (partNumber !== null && rangeHeader) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
-  const meta = await backend.headObject(bucket, key);
-  checkReadConditions(ctx.req.headers, meta);
-  const range = partNumber !== null ? partRange(meta, partNumber) : resolveRange(rangeHeader, meta.size);
-  const wholeObject = !range || (range.start === 0 && range.end === meta.size - 1 && partNumber === null);
-  const withChecksum = header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && wholeObject;
-  const headers: HandlerResult['headers'] = objectResponseHeaders(meta, ctx.query, withChecksum);
-  if (partNumber !== null && meta.parts?.length) headers['x-amz-mp-parts-count'] = meta.parts.length;
-  else if (partNumber === null) delete headers['x-amz-mp-parts-count'];
-  const status = range && (rangeHeader || (partNumber !== null && meta.parts?.length)) ? 206 : 200;
-  if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${meta.size}`;
-  headers['content-length'] = range ? range.end - range.start + 1 : meta.size;
-  if (head) return { status, headers, events: [objectEvent('s3:ObjectAccessed:Head', bucket, key, meta)] };
-  const { body, meta: opened } = await backend.getObject(bucket, key, range);
-  if (opened.etag !== meta.etag) {
-    body.destroy();
-    throw new S3Error('InternalError', 'The object changed while it was being read; retry.', { status: 503 });
+  /** Conditions, range and response headers, from the metadata of the object served. */
+  const prepare = (meta: ObjectMeta) => {
+    checkReadConditions(ctx.req.headers, meta);
+    const range = partNumber !== null ? partRange(meta, partNumber) : resolveRange(rangeHeader, meta.size);
+    const wholeObject = !range || (range.start === 0 && range.end === meta.size - 1 && partNumber === null);
+    const withChecksum = header(ctx, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && wholeObject;
+    const headers: HandlerResult['headers'] = objectResponseHeaders(meta, ctx.query, withChecksum);
+    if (partNumber !== null && meta.parts?.length) headers['x-amz-mp-parts-count'] = meta.parts.length;
+    else if (partNumber === null) delete headers['x-amz-mp-parts-count'];
+    const status = range && (rangeHeader || (partNumber !== null && meta.parts?.length)) ? 206 : 200;
+    if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${meta.size}`;
+    headers['content-length'] = range ? range.end - range.start + 1 : meta.size;
+    return { range, headers, status };
+  };
+  if (head) {
+    const meta = await backend.headObject(bucket, key);
+    const { status, headers } = prepare(meta);
+    return { status, headers, events: [objectEvent('s3:ObjectAccessed:Head', bucket, key, meta)] };
   }
-  return { status, headers, body, events: [objectEvent('s3:ObjectAccessed:Get', bucket, key, meta)] };
+  // one open: the metadata, the conditions and the bytes all belong to the same file
+  let prepared!: ReturnType<typeof prepare>;
+  const { body, meta } = await backend.getObject(bucket, key, (m) => { prepared = prepare(m); return prepared.range; });
+  return { status: prepared.status, headers: prepared.headers, body, events: [objectEvent('s3:ObjectAccessed:Get', bucket, key, meta)] };
 }
 
 export const getObject: Handler = (ctx) => readObject(ctx, false);

@@ -83,6 +83,9 @@ export interface BucketInfo {
   created: Date;
 }
 
+/** A resolved byte range, or one chosen from the metadata once the object is open. */
+export type ByteRangeChoice = { start: number; end: number } | ((meta: ObjectMeta) => { start: number; end: number } | undefined);
+
 export interface Backend {
   listBuckets(): Promise<BucketInfo[]>;
   createBucket(bucket: string): Promise<void>;
@@ -96,8 +99,12 @@ export interface Backend {
    */
   putObject(bucket: string, key: string, body: Readable, finalize: (size: number) => NewObjectMeta | Promise<NewObjectMeta>, conditions?: WriteConditions): Promise<ObjectMeta>;
   headObject(bucket: string, key: string): Promise<ObjectMeta>;
-  /** Opens the object; range is inclusive [start, end] already resolved against size. */
-  getObject(bucket: string, key: string, range?: { start: number; end: number }): Promise<{ meta: ObjectMeta; body: Readable }>;
+  /**
+   * Opens the object; range is inclusive [start, end] already resolved against size, or
+   * a function of the opened object's metadata that returns it (and may throw, e.g. a
+   * failed precondition, which closes the object), so GET needs one metadata read.
+   */
+  getObject(bucket: string, key: string, range?: ByteRangeChoice): Promise<{ meta: ObjectMeta; body: Readable }>;
   deleteObject(bucket: string, key: string): Promise<void>;
   /** Copies bytes (server side) and stores the given metadata for the destination. */
   copyObject(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, meta: (srcMeta: ObjectMeta) => NewObjectMeta, conditions?: WriteConditions): Promise<ObjectMeta>;

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { S3Error } from '../../server/errors.js';
-import type { Backend, BucketInfo, ListOptions, ListResult, NewObjectMeta, ObjectMeta, WriteConditions } from '../backend.js';
+import type { Backend, BucketInfo, ByteRangeChoice, ListOptions, ListResult, NewObjectMeta, ObjectMeta, WriteConditions } from '../backend.js';
 import { SYS_DIR_NAME, bucketNameError, isDirectoryKey } from '../keys.js';
 import { chooseMetaStore, type MetaStore } from './meta-store.js';
 import { withMetaSpill } from './multipart-meta-spill.js';
@@ -234,10 +234,12 @@ export class PosixBackend implements Backend {
     return (await this.readStored(path))?.dirObject === true;
   }
 
-  async getObject(bucket: string, key: string, range?: { start: number; end: number }): Promise<{ meta: ObjectMeta; body: Readable }> {
+  async getObject(bucket: string, key: string, rangeChoice?: ByteRangeChoice): Promise<{ meta: ObjectMeta; body: Readable }> {
     const path = this.objectPath(bucket, key);
+    const choose = (meta: ObjectMeta) => (typeof rangeChoice === 'function' ? rangeChoice(meta) : rangeChoice);
     if (isDirectoryKey(key)) {
       const meta = await this.headObject(bucket, key);
+      choose(meta);
       return { meta, body: Readable.from([]) };
     }
     let fh: fs.FileHandle;
@@ -250,6 +252,7 @@ export class PosixBackend implements Backend {
     try {
       const st = await fh.stat();
       const meta = await this.metaFor(path, st, key);
+      const range = choose(meta);
       if (st.size === 0) { // nothing to read (a stream over [0, 0] would read one byte)
         await fh.close();
         return { meta, body: Readable.from([]) };
