@@ -14,6 +14,8 @@ import type { ServerOptions } from './options.js';
 import type { RootCredentials } from './root-credentials.js';
 import type { Services } from './services.js';
 import { queryApiRoute } from './query-api-route.js';
+import { madminRoute } from '../admin/madmin/http-route.js';
+import { deploymentId, usageOf, VERSION } from './deployment.js';
 import { log } from './log.js';
 
 export interface WiringInput {
@@ -65,7 +67,10 @@ export async function wireServices(input: WiringInput): Promise<Wiring> {
     authorizer,
     events,
     config,
-    controlRoutes: [queryApiRoute({ iam, credentials: iam, region: opts.region })],
+    controlRoutes: [
+      madminRoute({ iam, config, events, credentials: iam, region: opts.region, deploymentId: await deploymentId(backend.sysDir), startedAt: new Date(), version: VERSION, usage: () => usageOf(backend) }),
+      queryApiRoute({ iam, credentials: iam, region: opts.region }),
+    ],
   };
   return {
     services, iam, authorizer,
