@@ -14,6 +14,8 @@ export interface Principal {
   userId: string;
   /** For service accounts and STS sessions: the user whose rights they derive from. */
   parentUser?: string;
+  /** STS: the session name the role was assumed with (names the assumed-role ARN). */
+  sessionName?: string;
   /** Claims carried by the identity (${jwt:*}, ${ldap:*}); keys without prefix. */
   claims?: Record<string, string>;
 }

@@ -295,7 +295,7 @@ export class IamService implements CredentialLookup {
       parentId = this.activeParentId(c.sub);
     }
     if (parentId === undefined || parentId !== c.pid) return undefined;
-    const principal: Principal = { kind: 'sts', accessKey, username: c.sub, userId: parentId, parentUser: c.sub };
+    const principal: Principal = { kind: 'sts', accessKey, username: c.sub, userId: parentId, parentUser: c.sub, sessionName: c.rsn };
     const info: SessionInfo = { sessionPolicy: c.sp, exp: c.exp };
     this.sessionsByPrincipal.set(principal, info);
     this.rememberSession(accessKey, info);

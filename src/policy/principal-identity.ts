@@ -9,7 +9,7 @@
  *   root            arn:aws:iam::<acct>:root                     aws:PrincipalType Account
  *   user            arn:aws:iam::<acct>:user/<name>              User
  *   service account arn:aws:iam::<acct>:user/<parent>            User (acts as its parent)
- *   STS session     arn:aws:sts::<acct>:assumed-role/<parent>/<accessKey>   AssumedRole
+ *   STS session     arn:aws:sts::<acct>:assumed-role/<parent>/<session name or accessKey>   AssumedRole
  *   anonymous       (none)                                       Anonymous
  */
 import type { Principal } from '../auth/principal.js';
@@ -49,7 +49,7 @@ export function principalIdentity(p: Principal, accountId = DEFAULT_ACCOUNT_ID):
     case 'serviceAccount':
       return { kind: p.kind, accountId, arn: userArn(accountId, parent), type: 'User', direct: uniq([p.accessKey]), inherited: uniq([userArn(accountId, parent), parent]) };
     case 'sts': {
-      const arn = `arn:aws:sts::${accountId}:assumed-role/${parent}/${p.accessKey}`;
+      const arn = `arn:aws:sts::${accountId}:assumed-role/${parent}/${p.sessionName || p.accessKey}`;
       return { kind: p.kind, accountId, arn, type: 'AssumedRole', direct: uniq([arn, p.accessKey]), inherited: uniq([userArn(accountId, parent), parent]) };
     }
   }
