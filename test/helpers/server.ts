@@ -58,7 +58,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     output: () => out,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       for (const c of clients) c.destroy();
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode; // already gone (exited or killed)
       const code = await new Promise<number | null>((ok) => { child.once('exit', (c) => ok(c)); child.kill(signal); });
       if (!opts.keepData && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
       return code;
