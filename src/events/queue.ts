@@ -4,7 +4,7 @@
  * Layout of a queue directory:
  *   <first-seq, 16 digits>.jsonl  segments: one JSON QueuedEvent per line, append only
  *   offset.json                   {"next": N}: every event with seq < N was delivered;
- *                                 written as temp file + rename (atomic)
+ *                                 rewritten in place, fixed length (see commit())
  *
  * Durability window: append() resolves only after the line was written and
  * fdatasync'ed ("group commit": while one sync runs, new appends gather into the next
@@ -26,7 +26,7 @@
  * file is truncated there. queue_limit bounds the undelivered count; an append beyond
  * it is refused, logged (first one and then every 1000th) and counted (overflowCount).
  */
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { QueuedEvent } from './target.js';
 
@@ -56,11 +56,14 @@ interface Segment {
 interface PendingAppend {
   seq: number;
   line: string;
+  event: QueuedEvent;
   resolve: (ok: boolean) => void;
 }
 
 const SEGMENT_RE = /^(\d{16})\.jsonl$/;
 const OFFSET_FILE = 'offset.json';
+/** offset.json is always this long ({"next":N} padded with spaces, then a newline). */
+const OFFSET_BYTES = 40;
 
 function segmentName(first: number): string {
   return `${String(first).padStart(16, '0')}.jsonl`;
@@ -98,6 +101,13 @@ export class DurableQueue {
   private active: FileHandle | undefined;
   /** Lines of the last segment, kept for the reader (bounded by segmentEvents). */
   private activeLines: string[] = [];
+  /**
+   * The appended events themselves, parallel to activeLines (undefined for lines read
+   * back at recovery): the reader hands them out without a JSON.parse per delivery.
+   * The same object may be shared by the queues of several targets; nobody mutates it.
+   */
+  private activeEvents: Array<QueuedEvent | undefined> = [];
+  private offsetFile: FileHandle | undefined;
   /** Byte length of the active segment's valid content (to cut a failed write off). */
   private activeBytes = 0;
   private cache: { first: number; lines: string[] } | undefined;
@@ -159,6 +169,7 @@ export class DurableQueue {
       if (first + lines.length <= this.committedOnDisk) { await unlink(path); continue; }
       this.segments.push({ first, count: lines.length, path });
       this.activeLines = lines;
+      this.activeEvents = new Array<QueuedEvent | undefined>(lines.length).fill(undefined);
       this.activeBytes = bytes;
     }
     const last = this.segments[this.segments.length - 1];
@@ -169,6 +180,7 @@ export class DurableQueue {
       this.active = await open(last.path, 'a');
     } else {
       this.activeLines = [];
+      this.activeEvents = [];
       this.activeBytes = 0;
     }
   }
@@ -176,8 +188,10 @@ export class DurableQueue {
   /**
    * Queues an event. Resolves true once it is durable (see the module doc), false when
    * it was refused (queue full, write error; both logged and counted). Never rejects.
+   * `line` is the event's JSON when the caller already has it (one serialization for
+   * every target an event goes to).
    */
-  append(event: QueuedEvent): Promise<boolean> {
+  append(event: QueuedEvent, line?: string): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     if (this.size >= this.limit) {
       this.overflowCount++;
@@ -186,9 +200,9 @@ export class DurableQueue {
       }
       return Promise.resolve(false);
     }
-    const line = JSON.stringify(event);
+    const text = line ?? JSON.stringify(event);
     return new Promise((resolve) => {
-      this.pending.push({ seq: this.nextSeq++, line, resolve });
+      this.pending.push({ seq: this.nextSeq++, line: text, event, resolve });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -236,7 +250,7 @@ export class DurableQueue {
       }
       this.activeBytes += data.length;
       seg.count += take.length;
-      for (const l of lines) this.activeLines.push(l);
+      for (const p of take) { this.activeLines.push(p.line); this.activeEvents.push(p.event); }
       i += take.length;
     }
   }
@@ -250,6 +264,7 @@ export class DurableQueue {
     if (this.sync) await syncDir(this.dir);
     this.segments.push(seg);
     this.activeLines = [];
+    this.activeEvents = [];
     this.activeBytes = 0;
     this.dropDelivered();
     return seg;
@@ -271,6 +286,22 @@ export class DurableQueue {
     return this.readAt(this.head);
   }
 
+  /**
+   * Up to `max` consecutive undelivered events from the oldest (waits for the first
+   * one, never for more). ack() the last one's seq once all were delivered.
+   */
+  async nextBatch(max: number): Promise<QueuedItem[]> {
+    const first = await this.next();
+    const out = [first];
+    while (out.length < max && first.seq + out.length < this.durableSeq) {
+      const seq = first.seq + out.length;
+      const seg = this.segments.find((x) => seq >= x.first && seq < x.first + x.count);
+      if (!seg) break; // a gap: let next() deal with it on its own
+      out.push(await this.readAt(seq));
+    }
+    return out;
+  }
+
   /** The oldest undelivered event if one is ready, without waiting. */
   peekReady(): boolean {
     return this.head < this.durableSeq;
@@ -286,8 +317,11 @@ export class DurableQueue {
       seq = this.head = seg.first;
     }
     let lines: string[];
-    if (seg === this.segments[this.segments.length - 1] && this.active) lines = this.activeLines;
-    else {
+    if (seg === this.segments[this.segments.length - 1] && this.active) {
+      const held = this.activeEvents[seq - seg.first];
+      if (held) return { seq, event: held };
+      lines = this.activeLines;
+    } else {
       if (this.cache?.first !== seg.first) this.cache = { first: seg.first, lines: validLines(await readFile(seg.path, 'utf8')).lines };
       lines = this.cache.lines;
     }
@@ -317,9 +351,12 @@ export class DurableQueue {
     if (this.committedOnDisk === this.head) return;
     const next = this.head;
     this.committing = (async () => {
-      const tmp = join(this.dir, `${OFFSET_FILE}.tmp`);
-      await writeFile(tmp, JSON.stringify({ next }));
-      await rename(tmp, join(this.dir, OFFSET_FILE));
+      // Rewritten in place at offset 0 with a fixed length (one small write, no
+      // rename: this runs ~50 times a second per busy target). A torn or garbled
+      // offset only makes recovery start at the oldest segment on disk: repeats, no loss.
+      this.offsetFile ??= await open(join(this.dir, OFFSET_FILE), 'w');
+      const doc = Buffer.from(JSON.stringify({ next }).padEnd(OFFSET_BYTES - 1) + '\n');
+      await this.offsetFile.write(doc, 0, doc.length, 0);
       this.committedOnDisk = next;
     })().catch((e) => log('warn', 'event queue: could not write offset', { queue: this.name, error: String(e) }))
       .finally(() => { this.committing = undefined; });
@@ -333,6 +370,8 @@ export class DurableQueue {
     if (this.commitTimer) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
     await this.commit();
+    await this.offsetFile?.close();
+    this.offsetFile = undefined;
     await this.active?.close();
     this.active = undefined;
     this.signal();

@@ -101,11 +101,11 @@ export function buildRecord(event: ObjectEventInfo, request: RequestInfo, ctx: R
   return record as unknown as EventRecord;
 }
 
-/** The target-bound and watch-bound forms of one event, sharing one sequencer. */
-export function buildRecords(event: ObjectEventInfo, request: RequestInfo, ctx: RecordContext): { queued: QueuedEvent; live: EventRecord } {
+/** The target-bound and (when someone watches) watch-bound forms of one event, sharing one sequencer. */
+export function buildRecords(event: ObjectEventInfo, request: RequestInfo, ctx: RecordContext, withLive = true): { queued: QueuedEvent; live: EventRecord | undefined } {
   const sequencer = nextSequencer(request.time);
   const record = buildRecord(event, request, ctx, true, sequencer);
-  const live = buildRecord(event, request, ctx, false, sequencer);
+  const live = withLive ? buildRecord(event, request, ctx, false, sequencer) : undefined;
   return {
     queued: { eventName: event.name, key: `${event.bucket}/${event.key ?? ''}`, record, eventTime: record.eventTime },
     live,

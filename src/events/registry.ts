@@ -135,9 +135,10 @@ export class TargetRegistry {
 
   /** Appends to each target's queue; resolves when all are durable. Unknown keys are skipped. */
   async enqueue(keys: string[], event: Parameters<DurableQueue['append']>[0]): Promise<void> {
+    const line = JSON.stringify(event); // once, whatever the number of targets
     await Promise.all(keys.map(async (k) => {
       const e = this.entries.get(k) ?? (await this.starting.get(k));
-      if (e?.loop) await e.loop.queue.append(event);
+      if (e?.loop) await e.loop.queue.append(event, line);
     }));
   }
 

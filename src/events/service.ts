@@ -153,8 +153,9 @@ export async function createEventService(opts: EventServiceOptions): Promise<Eve
       const keys = new Set(compiled?.match(event.name, event.key ?? '') ?? []);
       if (isBucketEvent(event.name)) for (const k of bucketEventTargets()) keys.add(k);
       if (keys.size === 0 && !live.active) return;
-      const { queued, live: liveRecord } = buildRecords(event, request, ctx);
-      if (live.active) live.publish(liveRecord);
+      const watching = live.active;
+      const { queued, live: liveRecord } = buildRecords(event, request, ctx, watching);
+      if (liveRecord) live.publish(liveRecord);
       if (keys.size) await enqueue([...keys], queued);
     } catch (e) {
       // Never fail or hang the S3 request because of events; say so loudly.

@@ -33,6 +33,14 @@ export interface EventTarget {
   init(): Promise<void>;
   /** Delivers one event; resolves only once the target acknowledged it. */
   send(event: QueuedEvent): Promise<void>;
+  /**
+   * Optional: delivers several consecutive events in order with one round trip (a Redis
+   * pipeline/MULTI, one SQL transaction ...); resolves once all were acknowledged. On
+   * rejection the delivery loop retries the whole batch, so a prefix that was applied
+   * is applied again (at-least-once, as after a crash). The loop calls it whenever more
+   * than one event is ready, which is what keeps per-event cost low under load.
+   */
+  sendBatch?(events: QueuedEvent[]): Promise<void>;
   /** Cheap liveness check for status reporting. */
   isOnline(): Promise<boolean>;
   close(): Promise<void>;
