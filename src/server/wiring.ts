@@ -58,6 +58,8 @@ export async function wireServices(input: WiringInput): Promise<Wiring> {
   });
   const events = await createEventService({
     sysDir: backend.sysDir, backend, region: opts.region, instanceId, config,
+    // Queued events are as durable as objects: --no-fsync drops both fsyncs (kill -9 safe, not power-cut safe).
+    fsync: opts.fsync ? 'always' : 'none',
     endpoint: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`,
   });
   const services: Services = {
