@@ -23,11 +23,14 @@ export function awsCli(server: TestServer, args: string[]): Promise<CliResult> {
   });
 }
 
-export async function until<T>(probe: () => T | Promise<T>, ms: number, what: string): Promise<T> {
+type Truthy<T> = Exclude<T, false | null | undefined | '' | 0>;
+
+/** Polls `probe` until it returns something truthy, which is returned. */
+export async function until<T>(probe: () => T | Promise<T>, ms: number, what: string): Promise<Truthy<T>> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await probe();
-    if (v) return v;
+    if (v) return v as Truthy<T>;
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -1,0 +1,233 @@
+/**
+ * Event notification overhead on PUT: the same PUT load (default 3000 PUTs of 4 KiB at
+ * concurrency 16) against three s3gate servers started side by side on temp dirs:
+ *   0 targets  — no notify_* target, no bucket rules (the baseline)
+ *   1 target   — Redis namespace (HSET per PUT)
+ *   3 targets  — Redis namespace + webhook (a receiver in this process) + PostgreSQL namespace
+ * Runs alternate between the three (order rotated each round) so drift hits all alike;
+ * the median ops/s per configuration and the slowdown against the baseline are printed.
+ * After each run a sentinel PUT is made and its arrival at every target is awaited:
+ * each queue is FIFO, so that is the time the backlog took to drain, printed too
+ * (delivery must keep up, or a long run would only be measuring queue appends).
+ *
+ * Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (user postgres, db test).
+ */
+import { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { signRequest } from '../auth/sigv4.js';
+import { runLoad, type LoadResult } from './load.js';
+import { ensureBucket, s3Put, type S3Endpoint } from './s3-requests.js';
+import { startS3gate, type ServerUnderTest } from './server-process.js';
+
+const BUCKET = 'bench';
+
+interface EventsBenchOptions {
+  count: string;
+  concurrency: string;
+  size: string;
+  rounds: string;
+  workers: string;
+  fsync: boolean;
+}
+
+interface Sinks {
+  redisKey: string;
+  pgTable: string;
+  webhookUrl: string;
+  redis: Redis;
+  pg: pg.Client;
+  webhookKeys: Set<string>;
+  close(): Promise<void>;
+}
+
+interface Config {
+  name: string;
+  env: Record<string, string>;
+  arns: string[];
+  /** Has the object key bucket/<key> reached every target of this config? */
+  arrived(key: string): Promise<boolean>;
+}
+
+interface Running { config: Config; server: ServerUnderTest; ep: S3Endpoint; runs: Array<{ result: LoadResult; drainMs: number; cpuUsPerPut: number }> }
+
+/**
+ * CPU milliseconds used so far by a process and its descendants (Linux /proc; workers
+ * are children of the primary). Less noisy than ops/s on a busy machine, and it counts
+ * the delivery work that continues after the PUTs were answered.
+ */
+function cpuMs(pid: number): number {
+  let total = 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    total += (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 100 Hz ticks
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += cpuMs(Number(child));
+    }
+  } catch { /* not Linux, or the process is gone */ }
+  return total;
+}
+
+export function eventsBenchCommand(): Command {
+  return new Command('events')
+    .description('PUT throughput with 0, 1 and 3 notification targets attached (Redis, webhook, PostgreSQL)')
+    .option('--count <n>', 'PUTs per run', '3000')
+    .option('--concurrency <n>', 'concurrent PUTs', '16')
+    .option('--size <bytes>', 'object size in bytes', '4096')
+    .option('--rounds <n>', 'runs per configuration (alternating)', '3')
+    .option('--workers <n>', 'worker processes of each s3gate', '1')
+    .option('--no-fsync', 'start the servers with --no-fsync')
+    .action(async (o: EventsBenchOptions) => { await runEventsBench(o); });
+}
+
+async function startSinks(): Promise<Sinks> {
+  const tag = `${process.pid}`;
+  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+  await redis.connect().catch((e) => { throw new Error(`Redis on 127.0.0.1:6379 is needed (apt-get install redis-server): ${e.message}`); });
+  const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+  await client.connect().catch((e) => { throw new Error(`PostgreSQL on 127.0.0.1:5432 (user postgres, db test) is needed (apt-get install postgresql): ${e.message}`); });
+  const webhookKeys = new Set<string>();
+  const hook: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      try { webhookKeys.add(JSON.parse(Buffer.concat(chunks).toString()).Key); } catch { /* counted as delivered anyway */ }
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((ok) => hook.listen(0, '127.0.0.1', ok));
+  const sinks: Sinks = {
+    redisKey: `bench-events-${tag}`, pgTable: `bench_events_${tag}`,
+    webhookUrl: `http://127.0.0.1:${(hook.address() as { port: number }).port}/`,
+    redis, pg: client, webhookKeys,
+    async close() {
+      await redis.del(sinks.redisKey).catch(() => {});
+      redis.disconnect();
+      await client.query(`DROP TABLE IF EXISTS ${sinks.pgTable}`).catch(() => {});
+      await client.end();
+      hook.closeAllConnections();
+      await new Promise<void>((ok) => hook.close(() => ok()));
+    },
+  };
+  return sinks;
+}
+
+function configs(s: Sinks): Config[] {
+  const redisEnv = { MINIO_NOTIFY_REDIS_ENABLE_b: 'on', MINIO_NOTIFY_REDIS_ADDRESS_b: '127.0.0.1:6379', MINIO_NOTIFY_REDIS_KEY_b: s.redisKey, MINIO_NOTIFY_REDIS_FORMAT_b: 'namespace' };
+  const inRedis = async (k: string) => (await s.redis.hexists(s.redisKey, `${BUCKET}/${k}`)) === 1;
+  const inPg = async (k: string) => {
+    try { return (await s.pg.query(`SELECT 1 FROM ${s.pgTable} WHERE key = $1`, [`${BUCKET}/${k}`])).rowCount === 1; } catch { return false; }
+  };
+  return [
+    { name: '0 targets', env: {}, arns: [], arrived: async () => true },
+    { name: '1 target (redis)', env: redisEnv, arns: ['arn:minio:sqs::b:redis'], arrived: inRedis },
+    {
+      name: '3 targets (redis+webhook+postgres)',
+      env: {
+        ...redisEnv,
+        MINIO_NOTIFY_WEBHOOK_ENABLE_b: 'on', MINIO_NOTIFY_WEBHOOK_ENDPOINT_b: s.webhookUrl,
+        MINIO_NOTIFY_POSTGRES_ENABLE_b: 'on', MINIO_NOTIFY_POSTGRES_CONNECTION_STRING_b: 'host=127.0.0.1 port=5432 user=postgres dbname=test sslmode=disable',
+        MINIO_NOTIFY_POSTGRES_TABLE_b: s.pgTable, MINIO_NOTIFY_POSTGRES_FORMAT_b: 'namespace',
+      },
+      arns: ['arn:minio:sqs::b:redis', 'arn:minio:sqs::b:webhook', 'arn:minio:sqs::b:postgresql'],
+      arrived: async (k) => (await inRedis(k)) && s.webhookKeys.has(`${BUCKET}/${k}`) && (await inPg(k)),
+    },
+  ];
+}
+
+/** Starts the server under test with the config's notify_* env (the bench CLI passes its env through). */
+async function startWith(config: Config, dataDir: string, o: EventsBenchOptions): Promise<ServerUnderTest> {
+  const saved = { ...process.env };
+  Object.assign(process.env, config.env);
+  try {
+    return await startS3gate(dataDir, { workers: Math.max(1, parseInt(o.workers, 10)), fsync: o.fsync });
+  } finally {
+    for (const k of Object.keys(config.env)) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+  }
+}
+
+async function putNotification(ep: S3Endpoint, arns: string[]): Promise<void> {
+  if (arns.length === 0) return;
+  const body = `<NotificationConfiguration>${arns.map((a) => `<QueueConfiguration><Event>s3:ObjectCreated:*</Event><Event>s3:ObjectRemoved:*</Event><Queue>${a}</Queue></QueueConfiguration>`).join('')}</NotificationConfiguration>`;
+  const path = `/${BUCKET}?notification=`;
+  const url = new URL(`http://${ep.host}:${ep.port}${path}`);
+  const headers = signRequest({ method: 'PUT', url, headers: {}, accessKey: ep.accessKey, secretKey: ep.secretKey, region: ep.region, service: 's3', payloadHash: 'UNSIGNED-PAYLOAD' });
+  const res = await fetch(url, { method: 'PUT', headers, body });
+  if (!res.ok) throw new Error(`PutBucketNotificationConfiguration failed: HTTP ${res.status} ${await res.text()}`);
+}
+
+async function waitFor(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+let sentinels = 0;
+async function measure(r: Running, o: EventsBenchOptions, body: Buffer): Promise<void> {
+  const count = parseInt(o.count, 10);
+  const keyspace = 1024;
+  const cpu0 = cpuMs(r.server.pid);
+  const result = await runLoad({
+    host: r.ep.host, port: r.ep.port, concurrency: parseInt(o.concurrency, 10), durationMs: 600_000, maxOps: count,
+    next: (n) => s3Put(r.ep, `/${BUCKET}/obj/${n % keyspace}`, body),
+  });
+  if (result.errors) throw new Error(`${r.config.name}: ${result.errors} errors, first: ${result.firstError}`);
+  const t = performance.now();
+  const key = `sentinel-${sentinels++}`;
+  const done = await runLoad({ host: r.ep.host, port: r.ep.port, concurrency: 1, durationMs: 60_000, maxOps: 1, next: () => s3Put(r.ep, `/${BUCKET}/${key}`, body) });
+  if (done.errors) throw new Error(`${r.config.name}: sentinel PUT failed: ${done.firstError}`);
+  await waitFor(() => r.config.arrived(key), 120_000, `${r.config.name}: delivery of the backlog`);
+  r.runs.push({ result, drainMs: performance.now() - t, cpuUsPerPut: ((cpuMs(r.server.pid) - cpu0) * 1000) / (count + 1) });
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const opsPerSec = (x: LoadResult) => x.ops / (x.elapsedMs / 1000);
+
+export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 's3gate-bench-events-'));
+  const sinks = await startSinks();
+  const running: Running[] = [];
+  try {
+    for (const [i, config] of configs(sinks).entries()) {
+      const server = await startWith(config, join(work, `data-${i}`), o);
+      const ep: S3Endpoint = { host: '127.0.0.1', port: server.port, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1' };
+      running.push({ config, server, ep, runs: [] });
+      await ensureBucket(ep, BUCKET);
+      await putNotification(ep, config.arns);
+    }
+    const body = randomBytes(parseInt(o.size, 10));
+    process.stdout.write(`s3gate events bench: ${o.count} PUTs of ${o.size} B at concurrency ${o.concurrency}, ${o.rounds} alternating rounds, ${o.workers} worker(s), fsync ${o.fsync ? 'on' : 'off'}\n`);
+    // Warm-up (JIT, connections, table creation), not counted.
+    for (const r of running) { await measure(r, { ...o, count: '300' }, body); r.runs.length = 0; }
+    const rounds = Math.max(1, parseInt(o.rounds, 10));
+    for (let round = 0; round < rounds; round++) {
+      for (let j = 0; j < running.length; j++) {
+        const r = running[(round + j) % running.length];
+        await measure(r, o, body);
+        const last = r.runs[r.runs.length - 1];
+        process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${last.cpuUsPerPut.toFixed(0)} us/PUT\n`);
+      }
+    }
+    const base = median(running[0].runs.map((x) => opsPerSec(x.result)));
+    const baseCpu = median(running[0].runs.map((x) => x.cpuUsPerPut));
+    process.stdout.write('\nconfiguration                        ops/s (median)  runs                    slowdown  p99 ms  drain ms  CPU us/PUT (vs 0)\n');
+    for (const r of running) {
+      const rates = r.runs.map((x) => opsPerSec(x.result));
+      const m = median(rates);
+      const slowdown = r === running[0] ? '-' : `${((1 - m / base) * 100).toFixed(1)}%`;
+      const cpu = median(r.runs.map((x) => x.cpuUsPerPut));
+      process.stdout.write(`${r.config.name.padEnd(37)}${m.toFixed(0).padStart(14)}  ${rates.map((x) => x.toFixed(0)).join(', ').padEnd(22)}  ${slowdown.padStart(8)}  ${median(r.runs.map((x) => x.result.p99Ms)).toFixed(2).padStart(6)}  ${median(r.runs.map((x) => x.drainMs)).toFixed(0).padStart(8)}  ${cpu.toFixed(0).padStart(6)} (${r === running[0] ? '-' : `+${((cpu / baseCpu - 1) * 100).toFixed(0)}%`})\n`);
+    }
+  } finally {
+    await Promise.all(running.map((r) => r.server.stop()));
+    await sinks.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
