@@ -14,6 +14,7 @@ import { startS3gate, type ServerUnderTest } from './server-process.js';
 import { nginxInfo, startNginx, type NginxReference } from './nginx.js';
 import { runDiskWrites } from './disk-reference.js';
 import { renderTable, type Row } from './table.js';
+import { eventsBenchCommand } from './events.js';
 
 const BUCKET = 'bench';
 
@@ -61,7 +62,8 @@ export function benchCommand(): Command {
     .option('--sizes <list>', 'object sizes', '4KiB,1MiB')
     .option('--no-nginx', 'skip the nginx reference')
     .addOption(new Option('--nginx-root <dir>', 'with --endpoint: the directory that endpoint serves (nginx reads the same files)'))
-    .action(async (o: BenchOptions) => { await runBench(o); });
+    .action(async (o: BenchOptions) => { await runBench(o); })
+    .addCommand(eventsBenchCommand());
 }
 
 async function runBench(o: BenchOptions): Promise<void> {

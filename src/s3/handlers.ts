@@ -42,6 +42,7 @@ export const handlers: Record<OperationName, Handler> = {
   GetBucketNotificationConfiguration: getBucketNotification,
   PutBucketNotificationConfiguration: putBucketNotification,
   ListenBucketNotification: listenNotification,
+  ListenNotification: listenNotification,
   DeleteObjects: deleteObjects,
   PostObject: postObject,
   ListMultipartUploads: listMultipartUploads,

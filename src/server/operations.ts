@@ -4,7 +4,7 @@
  */
 export const OPERATIONS = [
   // service
-  'ListBuckets',
+  'ListBuckets', 'ListenNotification',
   // buckets
   'CreateBucket', 'HeadBucket', 'DeleteBucket', 'GetBucketLocation', 'ListObjects', 'ListObjectsV2', 'ListObjectVersions',
   'GetBucketTagging', 'PutBucketTagging', 'DeleteBucketTagging',

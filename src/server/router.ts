@@ -61,7 +61,7 @@ export function route(method: string, path: string, query: URLSearchParams, head
 function operationOf(method: string, bucket: string | undefined, key: string | undefined, q: URLSearchParams, h: IncomingHttpHeaders): OperationName {
   if (method === 'OPTIONS') return 'PreflightRequest';
   if (!bucket) {
-    if (method === 'GET') return q.has('events') ? 'ListenBucketNotification' : 'ListBuckets';
+    if (method === 'GET') return q.has('events') ? 'ListenNotification' : 'ListBuckets';
     throw new S3Error('MethodNotAllowed');
   }
   if (key === undefined) return bucketOperation(method, q, h);
