@@ -93,6 +93,32 @@ class RedisTarget implements EventTarget {
     await this.conn.get();
   }
 
+  /**
+   * The whole batch in one MULTI/EXEC round trip, commands in event order. MULTI (not a
+   * bare pipeline) so a link that breaks mid-batch applies nothing, and the delivery
+   * loop's retry of the batch does not RPUSH a prefix twice.
+   */
+  async sendBatch(events: QueuedEvent[]): Promise<void> {
+    const client = await this.conn.get();
+    const { key, format } = this.settings;
+    const multi = client.multi();
+    for (const event of events) {
+      if (format === 'access') multi.rpush(key, JSON.stringify([{ Event: [event.record], EventTime: event.eventTime }]));
+      else if (isRemoval(event.eventName)) multi.hdel(key, event.key);
+      else multi.hset(key, event.key, recordsDocument(event));
+    }
+    try {
+      const results = await withTimeout(multi.exec(), DEFAULT_TARGET_TIMEOUT_MS, `redis target ${this.id}: send batch`);
+      if (results === null) throw new Error(`redis target ${this.id}: transaction aborted`);
+      // A command error inside EXEC (e.g. WRONGTYPE) does not fail exec() itself.
+      const failed = results.find(([err]) => err);
+      if (failed) throw failed[0];
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'ReplyError')) this.conn.drop(client);
+      throw err;
+    }
+  }
+
   async send(event: QueuedEvent): Promise<void> {
     const client = await this.conn.get();
     const { key, format } = this.settings;

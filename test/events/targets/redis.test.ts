@@ -54,6 +54,47 @@ describe('redis target (real Redis)', () => {
     await target.close();
   });
 
+  it('sendBatch lands exactly like one send() per event, in order (both formats)', async () => {
+    const a = lifecycle('images', 'a.jpg');
+    const b = lifecycle('images', 'b.jpg');
+    const c = lifecycle('images', 'c.jpg');
+    // a: created, accessed, removed (gone); b: created, accessed (accessed wins); c: removed then created (present).
+    const batch = [a.created, b.created, a.accessed, c.removed, b.accessed, a.removed, c.created];
+    for (const format of ['namespace', 'access'] as const) {
+      const one = uniqueName(`one_${format}`);
+      const many = uniqueName(`many_${format}`);
+      keys.push(one, many);
+      const single = createRedisTarget('s', { address: `127.0.0.1:6379/${db}`, format, key: one });
+      const batched = createRedisTarget('b', { address: `127.0.0.1:6379/${db}`, format, key: many });
+      for (const e of batch) await single.send(e);
+      await batched.sendBatch!(batch);
+      if (format === 'namespace') {
+        const got = await redis.hgetall(many);
+        assert.deepEqual(got, await redis.hgetall(one));
+        assert.deepEqual(got, {
+          'images/b.jpg': JSON.stringify({ Records: [b.accessed.record] }),
+          'images/c.jpg': JSON.stringify({ Records: [c.created.record] }),
+        });
+      } else {
+        const got = await redis.lrange(many, 0, -1);
+        assert.deepEqual(got, await redis.lrange(one, 0, -1));
+        assert.deepEqual(got, batch.map((e) => JSON.stringify([{ Event: [e.record], EventTime: e.eventTime }])));
+      }
+      await single.close();
+      await batched.close();
+    }
+  });
+
+  it('sendBatch rejects when a command in the batch fails (WRONGTYPE)', async () => {
+    const key = uniqueName('wrongtype');
+    keys.push(key);
+    await redis.set(key, 'a string, not a hash');
+    const target = createRedisTarget('wt', { address: `127.0.0.1:6379/${db}`, key });
+    const ev = lifecycle('b', 'k');
+    await assert.rejects(target.sendBatch!([ev.created, ev.accessed]), /WRONGTYPE/);
+    await target.close();
+  });
+
   it('database 0 when the address has no /db suffix', async () => {
     const key = uniqueName('db0');
     const target = createRedisTarget('db0', { address: '127.0.0.1:6379', key });
