@@ -12,6 +12,7 @@ import {
   PutObjectTaggingCommand, DeleteObjectTaggingCommand, S3Client, S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { expectError } from '../helpers/s3-assert.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -23,18 +24,6 @@ before(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 });
 after(async () => { await server?.stop(); });
-
-async function expectError(p: Promise<unknown>, code: string, status?: number) {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    assert.equal(err.name, code, `expected ${code}, got ${err.name}: ${err.message}`);
-    if (status) assert.equal(err.$metadata.httpStatusCode, status);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 const body = async (r: { Body?: any }) => Buffer.from(await r.Body!.transformToByteArray());
 

@@ -3,11 +3,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateBucketCommand, DeleteBucketCorsCommand, GetBucketCorsCommand, GetObjectCommand, PutBucketCorsCommand, PutObjectCommand,
-  S3Client, S3ServiceException, type CORSRule,
+  S3Client, type CORSRule,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { signRequest } from '../../src/auth/sigv4.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { expectError } from '../helpers/s3-assert.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -21,19 +22,6 @@ before(async () => {
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'hello.txt', Body: 'hello', ContentType: 'text/plain' }));
 });
 after(async () => { await server?.stop(); });
-
-async function expectError(p: Promise<unknown>, code: string, status?: number, message?: RegExp) {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    assert.equal(err.name, code, `expected ${code}, got ${err.name}: ${err.message}`);
-    if (status) assert.equal(err.$metadata.httpStatusCode, status);
-    if (message) assert.match(err.message, message);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 const RULES: CORSRule[] = [
   { ID: 'app', AllowedOrigins: ['http://*.example.com'], AllowedMethods: ['GET', 'PUT', 'POST'], AllowedHeaders: ['x-amz-*', 'Content-Type'], ExposeHeaders: ['ETag', 'x-amz-request-id'], MaxAgeSeconds: 600 },

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { expectError } from '../helpers/s3-assert.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -26,18 +27,6 @@ before(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 });
 after(async () => { await server?.stop(); });
-
-async function expectError(p: Promise<unknown>, code: string, status?: number) {
-  try {
-    await p;
-  } catch (e) {
-    const err = e as S3ServiceException;
-    assert.equal(err.name, code, `expected ${code}, got ${err.name}: ${err.message}`);
-    if (status) assert.equal(err.$metadata.httpStatusCode, status);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

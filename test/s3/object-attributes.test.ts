@@ -5,9 +5,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectAttributesCommand, HeadObjectCommand,
-  PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand,
+  PutObjectCommand, S3Client, UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { expectError } from '../helpers/s3-assert.js';
 
 let server: TestServer;
 let s3: S3Client;
@@ -69,10 +70,7 @@ test('multipart object: ObjectParts with part checksums, paged with MaxParts and
 });
 
 test('errors: missing key, missing bucket, bad attribute name', async () => {
-  const expect = async (p: Promise<unknown>, code: string, status: number) => {
-    await assert.rejects(p, (e: S3ServiceException) => { assert.equal(e.name, code); assert.equal(e.$metadata.httpStatusCode, status); return true; });
-  };
-  await expect(s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'missing', ObjectAttributes: ['ETag'] })), 'NoSuchKey', 404);
-  await expect(s3.send(new GetObjectAttributesCommand({ Bucket: 'no-such-attr-bucket', Key: 'k', ObjectAttributes: ['ETag'] })), 'NoSuchBucket', 404);
-  await expect(s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'single', ObjectAttributes: ['Bogus' as 'ETag'] })), 'InvalidArgument', 400);
+  await expectError(s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'missing', ObjectAttributes: ['ETag'] })), 'NoSuchKey', 404);
+  await expectError(s3.send(new GetObjectAttributesCommand({ Bucket: 'no-such-attr-bucket', Key: 'k', ObjectAttributes: ['ETag'] })), 'NoSuchBucket', 404);
+  await expectError(s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'single', ObjectAttributes: ['Bogus' as 'ETag'] })), 'InvalidArgument', 400);
 });
