@@ -9,6 +9,7 @@
  * as S3 does. An upload created without one still verifies whatever checksum a part
  * carries, but the object gets no checksum.
  */
+import { Readable } from 'node:stream';
 import { S3Error } from '../server/errors.js';
 import type { Handler, HandlerResult, RequestContext } from '../server/context.js';
 import { xmlResult } from '../server/context.js';
@@ -125,7 +126,9 @@ export const uploadPartCopy: Handler = async (ctx) => {
   const range = resolveCopyRange(header(ctx, 'x-amz-copy-source-range'), srcMeta.size);
   const length = range ? range.end - range.start + 1 : srcMeta.size;
   if (length > MAX_PART_SIZE) throw new S3Error('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
-  const { body, meta: opened } = await backend.getObject(src.bucket, src.key, range);
+  const source = await backend.getObject(src.bucket, src.key, range);
+  const body = Buffer.isBuffer(source.body) ? Readable.from([source.body]) : source.body;
+  const opened = source.meta;
   if (opened.etag !== srcMeta.etag) {
     body.destroy();
     throw new S3Error('PreconditionFailed', 'The copy source changed while it was being read; retry.');

@@ -104,7 +104,7 @@ export interface Backend {
    * a function of the opened object's metadata that returns it (and may throw, e.g. a
    * failed precondition, which closes the object), so GET needs one metadata read.
    */
-  getObject(bucket: string, key: string, range?: ByteRangeChoice): Promise<{ meta: ObjectMeta; body: Readable }>;
+  getObject(bucket: string, key: string, range?: ByteRangeChoice): Promise<{ meta: ObjectMeta; body: Readable | Buffer }>;
   deleteObject(bucket: string, key: string): Promise<void>;
   /** Copies bytes (server side) and stores the given metadata for the destination. */
   copyObject(src: { bucket: string; key: string }, dst: { bucket: string; key: string }, meta: (srcMeta: ObjectMeta) => NewObjectMeta, conditions?: WriteConditions): Promise<ObjectMeta>;

@@ -35,6 +35,9 @@ interface StoredMeta extends NewObjectMeta {
   dirObject?: boolean;
 }
 
+/** Reads up to this size are served from one buffer rather than a stream. */
+const SMALL_READ = 128 * 1024;
+
 const objectExistsAsDirectory = () => new S3Error('XMinioObjectExistsAsDirectory', 'Object name already exists as a directory.', { status: 409 });
 const parentIsObject = () => new S3Error('XMinioParentIsObject', 'Object-prefix is already an object, please choose a different object-prefix name.', { status: 409 });
 
@@ -234,13 +237,13 @@ export class PosixBackend implements Backend {
     return (await this.readStored(path))?.dirObject === true;
   }
 
-  async getObject(bucket: string, key: string, rangeChoice?: ByteRangeChoice): Promise<{ meta: ObjectMeta; body: Readable }> {
+  async getObject(bucket: string, key: string, rangeChoice?: ByteRangeChoice): Promise<{ meta: ObjectMeta; body: Readable | Buffer }> {
     const path = this.objectPath(bucket, key);
     const choose = (meta: ObjectMeta) => (typeof rangeChoice === 'function' ? rangeChoice(meta) : rangeChoice);
     if (isDirectoryKey(key)) {
       const meta = await this.headObject(bucket, key);
       choose(meta);
-      return { meta, body: Readable.from([]) };
+      return { meta, body: Buffer.alloc(0) };
     }
     let fh: fs.FileHandle;
     try {
@@ -253,11 +256,22 @@ export class PosixBackend implements Backend {
       const st = await fh.stat();
       const meta = await this.metaFor(path, st, key);
       const range = choose(meta);
-      if (st.size === 0) { // nothing to read (a stream over [0, 0] would read one byte)
+      const start = range?.start ?? 0;
+      const length = st.size === 0 ? 0 : (range ? range.end : st.size - 1) - start + 1;
+      if (length <= SMALL_READ) {
+        // small objects: one read into one buffer, sent with a single write
+        const buf = Buffer.allocUnsafe(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(buf, got, length - got, start + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
         await fh.close();
-        return { meta, body: Readable.from([]) };
+        if (got < length) throw new S3Error('InternalError', 'The object was truncated while it was being read; retry.', { status: 503 });
+        return { meta, body: buf };
       }
-      const body = fh.createReadStream({ start: range?.start ?? 0, end: range ? range.end : st.size - 1, highWaterMark: 1 << 20 });
+      const body = fh.createReadStream({ start, end: start + length - 1, highWaterMark: 1 << 20 });
       return { meta, body };
     } catch (e) {
       await fh.close();
