@@ -137,7 +137,7 @@ export class PosixBackend implements Backend {
     if (isDirectoryKey(key)) return this.commitDirObject(dest, meta, conditions);
     const st = await fs.stat(tmp);
     const stored: StoredMeta = { ...meta, v: 1, size: st.size, mtimeMs: st.mtimeMs };
-    await this.meta.write(tmp, JSON.stringify(stored));
+    await this.meta.write(tmp, JSON.stringify(stored), true);
     for (let attempt = 0; ; attempt++) {
       await this.prepareParents(bucket, dest);
       await this.checkConditions(bucket, key, conditions);

@@ -14,7 +14,8 @@ export interface MetaStore {
   readonly kind: 'xattr' | 'sidecar';
   /** Returns the stored JSON text, or undefined if the path has none. */
   read(path: string): Promise<string | undefined>;
-  write(path: string, json: string): Promise<void>;
+  /** `fresh`: the path is a new temp file that has no metadata yet (saves a read). */
+  write(path: string, json: string, fresh?: boolean): Promise<void>;
   remove(path: string): Promise<void>;
   /** Called after a temp file carrying metadata was renamed onto `to`. */
   moved(from: string, to: string): Promise<void>;

@@ -52,8 +52,8 @@ export class SpillingMetaStore implements MetaStore {
     }
   }
 
-  async write(path: string, json: string): Promise<void> {
-    const previous = refOf(await this.inner.read(path).catch(() => undefined));
+  async write(path: string, json: string, fresh = false): Promise<void> {
+    const previous = fresh ? undefined : refOf(await this.inner.read(path).catch(() => undefined));
     if (Buffer.byteLength(json) <= INLINE_META_MAX) {
       await this.inner.write(path, json);
     } else {
