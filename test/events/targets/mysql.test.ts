@@ -88,6 +88,54 @@ describe('mysql target (real MariaDB)', () => {
     await target.close();
   });
 
+  it('sendBatch lands exactly like one send() per event, in order (key_hash, legacy and access tables)', async () => {
+    const a = lifecycle('images', "it's a \\ back'slash.jpg");
+    const b = lifecycle('images', 'b.jpg');
+    const c = lifecycle('images', 'c.jpg');
+    // a: created, accessed, removed (gone); b: accessed wins; c: removed then created (present).
+    const batch = [a.created, b.created, a.accessed, c.removed, b.accessed, a.removed, c.created];
+    const upserts = [a.created, b.created, a.accessed, b.accessed]; // one multi-row statement, repeated keys
+    const names = { hash1: uniqueName('h1'), hashN: uniqueName('hn'), leg1: uniqueName('l1'), legN: uniqueName('ln'), acc1: uniqueName('a1'), accN: uniqueName('an') };
+    tables.push(...Object.values(names));
+    for (const t of [names.leg1, names.legN]) await db.query(`CREATE TABLE \`${t}\` (key_name VARCHAR(700), value JSON, PRIMARY KEY (key_name))`);
+    const make = (table: string, format = 'namespace') => createMysqlTarget(table, { table, dsn_string: DSN, format });
+    const t = Object.fromEntries(Object.entries(names).map(([k, v]) => [k, make(v, k.startsWith('acc') ? 'access' : 'namespace')]));
+    for (const [single, batched] of [['hash1', 'hashN'], ['leg1', 'legN'], ['acc1', 'accN']]) {
+      for (const e of [...upserts, ...batch]) await t[single].send(e);
+      await t[batched].sendBatch!(upserts);
+      await t[batched].sendBatch!(batch);
+    }
+    const ns = async (table: string) => (await db.query<mysql.RowDataPacket[]>(`SELECT key_name, value FROM \`${table}\` ORDER BY key_name`))[0]
+      .map((r) => [r.key_name, json(r.value)]);
+    for (const [single, batched] of [[names.hash1, names.hashN], [names.leg1, names.legN]]) {
+      assert.deepEqual(await ns(batched), await ns(single));
+      assert.deepEqual(await ns(batched), [['images/b.jpg', { Records: [b.accessed.record] }], ['images/c.jpg', { Records: [c.created.record] }]]);
+    }
+    const acc = async (table: string) => (await db.query<mysql.RowDataPacket[]>(`SELECT DATE_FORMAT(event_time, '%Y-%m-%dT%H:%i:%s') AS t, event_data FROM \`${table}\``))[0]
+      .map((r) => [r.t, json(r.event_data)]);
+    assert.deepEqual(await acc(names.accN), await acc(names.acc1));
+    assert.deepEqual(await acc(names.accN), [...upserts, ...batch].map((e) => [e.eventTime.slice(0, 19), { Records: [e.record] }]));
+    for (const target of Object.values(t)) await target.close();
+  });
+
+  it('sendBatch is all-or-nothing across statements: a failing one rolls back the earlier ones', async () => {
+    const table = uniqueName('atomic');
+    tables.push(table);
+    const target = createMysqlTarget('at', { table, dsn_string: DSN });
+    await target.init();
+    const ev = lifecycle('b', 'k');
+    // upsert, delete (of another key), then an upsert of a key too long for key_name
+    // (strict mode): three statements, the last fails, and b/k must not stay behind.
+    const other = lifecycle('b', 'other').removed;
+    await assert.rejects(target.sendBatch!([ev.created, other, { ...ev.accessed, key: 'b/' + 'x'.repeat(3000) }]), /too long/i);
+    const [rows] = await db.query<mysql.RowDataPacket[]>(`SELECT key_name FROM \`${table}\``);
+    assert.equal(rows.length, 0);
+    await target.sendBatch!([ev.created, ev.removed, ev.accessed]);
+    const [after] = await db.query<mysql.RowDataPacket[]>(`SELECT key_name, value FROM \`${table}\``);
+    assert.deepEqual(after.map((r) => [r.key_name, json(r.value)]), [['b/k', { Records: [ev.accessed.record] }]]);
+    await target.close();
+  });
+
   it('refuses a table whose columns do not fit the format', async () => {
     const table = uniqueName('wrongshape');
     tables.push(table);
