@@ -105,18 +105,28 @@ class WebhookTarget implements EventTarget {
     const request = s.endpoint.protocol === 'https:' ? https.request : http.request;
     try {
       await new Promise<void>((resolve, reject) => {
-        const req = request(s.endpoint, { method: 'POST', agent, headers, signal: AbortSignal.timeout(s.timeoutMs) }, (res) => {
+        // One timer per request, cleared as soon as it settles (AbortSignal.timeout would
+        // leave a live timer behind for every event for the full timeout).
+        const settle = (err?: Error) => {
+          clearTimeout(timer);
+          if (err) reject(err); else resolve();
+        };
+        const req = request(s.endpoint, { method: 'POST', agent, headers }, (res) => {
           res.resume();
-          res.on('error', reject);
+          res.on('error', (err) => settle(new Error(`webhook target ${this.id}: ${err.message}`)));
           res.on('end', () => {
             const code = res.statusCode ?? 0;
-            if (code >= 200 && code < 300) resolve();
-            else reject(new Error(`webhook target ${this.id}: ${s.endpoint.origin} answered ${code} ${res.statusMessage ?? ''}`.trim()));
+            if (code >= 200 && code < 300) settle();
+            else settle(new Error(`webhook target ${this.id}: ${s.endpoint.origin} answered ${code} ${res.statusMessage ?? ''}`.trim()));
           });
         });
-        req.on('error', (err) => reject(err.name === 'AbortError'
-          ? new Error(`webhook target ${this.id}: no answer from ${s.endpoint.origin} within ${s.timeoutMs} ms`)
-          : new Error(`webhook target ${this.id}: ${err.message}`)));
+        // Declared after req (settle only runs from later callbacks, so it is set by then).
+        const timer = setTimeout(() => {
+          const err = new Error(`webhook target ${this.id}: no answer from ${s.endpoint.origin} within ${s.timeoutMs} ms`);
+          settle(err);
+          req.destroy(err);
+        }, s.timeoutMs);
+        req.on('error', (err) => settle(err.message.startsWith('webhook target ') ? err : new Error(`webhook target ${this.id}: ${err.message}`)));
         req.end(body);
       });
     } catch (err) {

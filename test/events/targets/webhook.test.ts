@@ -92,6 +92,26 @@ describe('webhook target (HTTP receiver in the test)', () => {
     }
   });
 
+  it('reuses one keep-alive connection for consecutive events, in order', async () => {
+    const server = http.createServer();
+    let connections = 0;
+    server.on('connection', () => { connections++; });
+    const rx = await receiver(server, () => 200);
+    const target = createWebhookTarget('ka', { endpoint: `http://127.0.0.1:${rx.port}/`, timeout: '300ms' });
+    try {
+      const events = Array.from({ length: 20 }, (_, i) => lifecycle('b', `k${i}`).created);
+      for (const e of events) await target.send(e);
+      assert.deepEqual(rx.got.map((r) => JSON.parse(r.body).Key), events.map((e) => e.key));
+      assert.equal(connections, 1, 'no new TCP connection per event');
+      // The per-request timer is cleared on success: a finished send never times out later.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(connections, 1);
+    } finally {
+      await target.close();
+      await rx.close();
+    }
+  });
+
   it('rejects within the timeout when the receiver does not answer', async () => {
     const rx = await receiver(http.createServer(), () => 200, 5000);
     const target = createWebhookTarget('slow', { endpoint: `http://127.0.0.1:${rx.port}/`, timeout: '300ms' });
