@@ -5,13 +5,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { awsCliEnv, requireBinary } from '../helpers/cli-env.js';
+import { sha256File, writeRandomFile } from '../helpers/random-file.js';
 
 const run = promisify(execFile);
 let server: TestServer;
@@ -19,39 +20,6 @@ let s3: S3Client;
 let work: string;
 const bucket = 'cli-bucket';
 const GiB = 1024 ** 3;
-
-/** Writes `size` random bytes (8 MiB blocks from the CSPRNG, ~1 GB/s) and returns their sha256. */
-function writeRandomFile(path: string, size: number): string {
-  const fd = openSync(path, 'w');
-  const block = Buffer.allocUnsafe(8 * 1024 * 1024);
-  const hash = createHash('sha256');
-  try {
-    for (let left = size; left > 0;) {
-      const n = Math.min(left, block.length);
-      randomFillSync(block, 0, n);
-      hash.update(block.subarray(0, n));
-      writeSync(fd, block, 0, n);
-      left -= n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(c);
-  return h.digest('hex');
-}
-
-async function requireBinary(name: string, debianPackage: string): Promise<void> {
-  try {
-    await run(name, ['--version']);
-  } catch {
-    assert.fail(`the ${name} binary is missing: install the Debian package "${debianPackage}" (apt-get install ${debianPackage})`);
-  }
-}
 
 before(async () => {
   server = await startServer();
@@ -65,14 +33,11 @@ after(async () => {
 });
 
 test('aws s3 cp: 1 GiB up (multipart, parallel parts) and back, byte-exact', async () => {
-  await requireBinary('aws', 'awscli');
+  requireBinary('aws', 'awscli');
   const src = join(work, 'big.bin');
   const back = join(work, 'big.back');
   const expected = writeRandomFile(src, GiB);
-  const env = {
-    ...process.env, AWS_ACCESS_KEY_ID: server.accessKey, AWS_SECRET_ACCESS_KEY: server.secretKey, AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(work, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: join(work, 'no-credentials'), AWS_PAGER: '',
-  };
+  const env = { ...process.env, ...awsCliEnv(work, { accessKeyId: server.accessKey, secretAccessKey: server.secretKey }) };
   const cli = (...args: string[]) => run('aws', ['--endpoint-url', server.url, ...args], { env, maxBuffer: 16 << 20 });
   await cli('s3', 'cp', '--only-show-errors', src, `s3://${bucket}/dir/big.bin`);
   const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'dir/big.bin', PartNumber: 1 }));

@@ -5,18 +5,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, createReadStream } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
-
-/** Fails (never skips) when the client is not installed, naming the Debian package. */
-function requireBinary(name: string, debianPackage: string): void {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`]);
-  if (r.status !== 0) assert.fail(`${name} is not installed: apt-get install ${debianPackage}`);
-}
+import { awsCliEnv, requireBinary } from '../helpers/cli-env.js';
+import { sha256File, writeRandomFile } from '../helpers/random-file.js';
 
 let server: TestServer;
 let work: string;
@@ -27,12 +23,7 @@ before(async () => {
   server = await startServer();
   work = mkdtempSync(join(tmpdir(), 's3gate-awscli-'));
   writeFileSync(join(work, 'config'), '[default]\n');
-  env = {
-    ...process.env,
-    AWS_ACCESS_KEY_ID: server.accessKey, AWS_SECRET_ACCESS_KEY: server.secretKey, AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_CONFIG_FILE: join(work, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(work, 'credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '',
-  };
+  env = { ...process.env, ...awsCliEnv(work, { accessKeyId: server.accessKey, secretAccessKey: server.secretKey }) };
 });
 after(async () => {
   await server?.stop();
@@ -54,26 +45,6 @@ const awsJson = async (...args: string[]) => JSON.parse(await aws(...args, '--ou
 async function awsFails(...args: string[]): Promise<string> {
   try { await aws(...args); } catch (e) { return (e as Error).message; }
   return assert.fail(`aws ${args.join(' ')} unexpectedly succeeded`);
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((ok, fail) => {
-    const h = createHash('sha256');
-    createReadStream(path).on('data', (d) => h.update(d)).on('end', () => ok(h.digest('hex'))).on('error', fail);
-  });
-}
-
-/** Writes a big file in 8 MiB random blocks (the hash is computed while writing). */
-function writeBigFile(path: string, size: number): string {
-  const h = createHash('sha256');
-  writeFileSync(path, '');
-  for (let done = 0; done < size;) {
-    const block = randomBytes(Math.min(8 << 20, size - done));
-    h.update(block);
-    writeFileSync(path, block, { flag: 'a' });
-    done += block.length;
-  }
-  return h.digest('hex');
 }
 
 function treeHashes(root: string): Map<string, string> {
@@ -100,7 +71,7 @@ test('aws s3: mb, cp small and >100 MiB both ways byte-exact, ls, rm, rb', async
   await aws('s3', 'cp', small, 's3://cli-bucket/docs/small.txt');
   const big = join(work, 'big.bin');
   const bigSize = 105 * 1024 * 1024 + 12345; // not a multiple of the part size
-  const bigHash = writeBigFile(big, bigSize);
+  const bigHash = writeRandomFile(big, bigSize);
   await aws('s3', 'cp', big, 's3://cli-bucket/data/big.bin');
 
   // the object on disk is a plain file with exactly the uploaded bytes

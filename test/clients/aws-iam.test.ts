@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { awsCliEnv } from '../helpers/cli-env.js';
 
 interface Keys { accessKeyId: string; secretAccessKey: string }
 
@@ -40,11 +41,7 @@ interface Run { code: number; json: any; stderr: string }
 
 /** `aws ARGS --endpoint-url URL --output json`; never throws, so errors can be checked. */
 function run(keys: Keys, ...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH, HOME: work, AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: join(work, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(work, 'credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '',
-  };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, ...awsCliEnv(work, keys) };
   return new Promise((ok) => {
     execFile('aws', [...args, '--endpoint-url', server.url, '--output', 'json'], { env }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

@@ -19,6 +19,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectC
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, DetachUserPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { awsCliEnv } from '../helpers/cli-env.js';
 
 interface Keys { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
 
@@ -62,11 +63,7 @@ const iamAdmin = () => track(new IAMClient({ endpoint: a.url, region: 'us-east-1
 
 /** `aws ARGS --endpoint-url URL --output json` as the given identity. */
 function aws(s: TestServer, keys: Keys, ...args: string[]): Promise<any> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH, HOME: work, AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: join(work, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(work, 'credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '', ...(keys.sessionToken ? { AWS_SESSION_TOKEN: keys.sessionToken } : {}),
-  };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, ...awsCliEnv(work, keys) };
   return new Promise((ok, fail) => {
     execFile('aws', [...args, '--endpoint-url', s.url, '--output', 'json'], { env }, (err, stdout, stderr) => {
       if (err) fail(Object.assign(new Error(`aws ${args.join(' ')} failed: ${stderr}`), { stderr }));

@@ -6,44 +6,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { requireBinary } from '../helpers/cli-env.js';
+import { sha256File, writeRandomFile } from '../helpers/random-file.js';
 
 const run = promisify(execFile);
 let server: TestServer;
 let work: string;
 const bucket = 'rclone-bucket';
 const MiB = 1024 * 1024;
-
-/** Random file of `size` bytes; returns its sha256. */
-function writeRandomFile(path: string, size: number): string {
-  const fd = openSync(path, 'w');
-  const block = Buffer.allocUnsafe(8 * MiB);
-  const hash = createHash('sha256');
-  try {
-    for (let left = size; left > 0;) {
-      const n = Math.min(left, block.length);
-      randomFillSync(block, 0, n);
-      hash.update(block.subarray(0, n));
-      writeSync(fd, block, 0, n);
-      left -= n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(c);
-  return h.digest('hex');
-}
 
 before(async () => {
   server = await startServer();
@@ -56,11 +32,7 @@ after(async () => {
 });
 
 test('rclone copyto: ~210 MiB multipart up and back, byte-exact', async () => {
-  try {
-    await run('rclone', ['version']);
-  } catch {
-    assert.fail('the rclone binary is missing: install the Debian package "rclone" (apt-get install rclone)');
-  }
+  requireBinary('rclone', 'rclone');
   const size = 210 * MiB + 321;
   const src = join(work, 'file.bin');
   const expected = writeRandomFile(src, size);

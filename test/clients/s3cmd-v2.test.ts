@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { writeS3cmdConfig } from '../helpers/s3cmd.js';
 
 const run = promisify(execFile);
 let server: TestServer;
@@ -19,19 +20,7 @@ before(async () => {
   server = await startServer();
   dir = mkdtempSync(join(tmpdir(), 's3cmd-'));
   cfg = join(dir, 's3cfg');
-  const host = `127.0.0.1:${server.port}`;
-  writeFileSync(cfg, [
-    '[default]',
-    `access_key = ${server.accessKey}`,
-    `secret_key = ${server.secretKey}`,
-    `host_base = ${host}`,
-    `host_bucket = ${host}`, // no %(bucket)s: path-style requests
-    'use_https = False',
-    'signature_v2 = True',
-    'bucket_location = us-east-1',
-    'multipart_chunk_size_mb = 5',
-    '',
-  ].join('\n'));
+  writeS3cmdConfig(cfg, server, true);
 });
 after(async () => { await server?.stop(); });
 

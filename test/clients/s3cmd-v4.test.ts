@@ -5,19 +5,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startServer, type TestServer } from '../helpers/server.js';
-
-/** Fails (never skips) when the client is not installed, naming the Debian package. */
-function requireBinary(name: string, debianPackage: string): void {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`]);
-  if (r.status !== 0) assert.fail(`${name} is not installed: apt-get install ${debianPackage}`);
-}
+import { requireBinary } from '../helpers/cli-env.js';
+import { writeS3cmdConfig } from '../helpers/s3cmd.js';
 
 let server: TestServer;
 let dir: string;
@@ -28,19 +24,7 @@ before(async () => {
   server = await startServer();
   dir = mkdtempSync(join(tmpdir(), 's3cmd-v4-'));
   cfg = join(dir, 's3cfg');
-  const host = `127.0.0.1:${server.port}`;
-  writeFileSync(cfg, [
-    '[default]',
-    `access_key = ${server.accessKey}`,
-    `secret_key = ${server.secretKey}`,
-    `host_base = ${host}`,
-    `host_bucket = ${host}`,
-    'use_https = False',
-    'signature_v2 = False',
-    'bucket_location = us-east-1',
-    'multipart_chunk_size_mb = 5',
-    '',
-  ].join('\n'));
+  writeS3cmdConfig(cfg, server, false);
 });
 after(async () => {
   await server?.stop();

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { AttachUserPolicyCommand, CreateAccessKeyCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { awsCliEnv } from '../helpers/cli-env.js';
 
 let server: TestServer;
 let work: string;
@@ -42,11 +43,7 @@ interface Run { code: number; json: any; stderr: string }
 
 /** `aws s3api ARGS` as root; never throws. */
 function s3api(...args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH, HOME: work, AWS_ACCESS_KEY_ID: server.accessKey, AWS_SECRET_ACCESS_KEY: server.secretKey,
-    AWS_DEFAULT_REGION: 'us-east-1', AWS_CONFIG_FILE: join(work, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(work, 'credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '',
-  };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, ...awsCliEnv(work, { accessKeyId: server.accessKey, secretAccessKey: server.secretKey }) };
   return new Promise((ok) => {
     execFile('aws', ['s3api', ...args, '--endpoint-url', server.url, '--output', 'json'], { env }, (err, stdout, stderr) => {
       const code = err ? 1 : 0;
