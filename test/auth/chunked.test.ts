@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { AwsChunkedDecoder, type AwsChunkedOptions } from '../../src/auth/chunked.js';
 import { S3Error } from '../../src/server/errors.js';
+import { splitPackets } from '../helpers/packets.js';
 
 // The example from AWS's "Transferring Payload in Multiple Chunks" page.
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
@@ -62,19 +63,6 @@ function build(payload: Buffer, o: BuildOptions): { body: Buffer; sigs: string[]
   return { body: Buffer.concat(parts), sigs };
 }
 
-// Deterministic packet splitter.
-function split(body: Buffer, seed: number, max: number): Buffer[] {
-  let x = seed;
-  const out: Buffer[] = [];
-  for (let off = 0; off < body.length;) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    const n = 1 + (x % max);
-    out.push(body.subarray(off, off + n));
-    off += n;
-  }
-  return out;
-}
-
 function decoder(mode: AwsChunkedOptions['mode'], extra: Partial<AwsChunkedOptions> = {}): AwsChunkedDecoder {
   const signed = mode !== 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
   return new AwsChunkedDecoder(signed ? { mode, signingKey: SIGNING_KEY, seedSignature: SEED, amzDate: AMZ_DATE, scope: SCOPE, ...extra } : { mode, ...extra });
@@ -117,7 +105,7 @@ test('decodes the same body split into random packet sizes, down to single bytes
     const { body } = build(payload, { mode, chunkSize: 8192, trailers: { 'x-amz-checksum-crc32': zlib(payload) } });
     for (const [seed, max] of [[1, 1], [2, 7], [3, 100], [4, 5000], [5, 70000]] as const) {
       const d = decoder(mode, { decodedLength: payload.length });
-      const out = await decode(d, split(body, seed, max));
+      const out = await decode(d, splitPackets(body, seed, max));
       assert.ok(out.equals(payload), `${mode} seed ${seed}`);
       if (mode !== SIGNED) assert.deepEqual(d.trailers, { 'x-amz-checksum-crc32': zlib(payload) });
     }
@@ -197,7 +185,7 @@ test('signed trailer: trailers exposed, trailer signature verified', async () =>
   const trailers = { 'x-amz-checksum-crc32c': 'sOO8/Q==' };
   const { body } = build(payload, { mode: SIGNED_TRAILER, trailers });
   const d = decoder(SIGNED_TRAILER, { decodedLength: payload.length });
-  assert.ok((await decode(d, split(body, 9, 3000))).equals(payload));
+  assert.ok((await decode(d, splitPackets(body, 9, 3000))).equals(payload));
   assert.deepEqual(d.trailers, trailers);
 
   // Changing the trailer value breaks its signature.
@@ -227,7 +215,7 @@ test('throughput: 64 MiB in 64 KiB and 1 MiB signed chunks', async () => {
   const payload = Buffer.alloc(64 << 20, 'p');
   for (const chunkSize of [65536, 1 << 20]) {
     const { body } = build(payload, { mode: SIGNED, chunkSize });
-    const packets = split(body, 11, 65536);
+    const packets = splitPackets(body, 11, 65536);
     const t0 = process.hrtime.bigint();
     const d = decoder(SIGNED, { decodedLength: payload.length });
     let n = 0;

@@ -4,6 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parsePostForm, parseMultipartBoundary, type PostForm } from '../../src/auth/post-form.js';
 import { S3Error } from '../../src/server/errors.js';
+import { splitPackets } from '../helpers/packets.js';
 
 const code = (c: string) => (e: unknown) => e instanceof S3Error && e.code === c;
 
@@ -18,17 +19,7 @@ async function encode(parts: [string, string | { data: Buffer; filename: string;
   return { body: Buffer.from(await res.arrayBuffer()), contentType: res.headers.get('content-type')! };
 }
 
-function packets(body: Buffer, seed: number, max: number): Readable {
-  let x = seed;
-  const out: Buffer[] = [];
-  for (let off = 0; off < body.length;) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    const n = 1 + (x % max);
-    out.push(body.subarray(off, off + n));
-    off += n;
-  }
-  return Readable.from(out);
-}
+const packets = (body: Buffer, seed: number, max: number): Readable => Readable.from(splitPackets(body, seed, max));
 
 async function readAll(r: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
