@@ -82,6 +82,7 @@ export async function runServer(opts: ServerOptions): Promise<void> {
     printBanner(opts, (running.server.address() as AddressInfo).port, root, running.wiring.services.backend.metaStoreKind);
     await waitForSignal();
     await running.close();
+    exitNow();
     return;
   }
   // The primary owns start-up chores and background work; workers serve requests.
@@ -107,6 +108,15 @@ export async function runServer(opts: ServerOptions): Promise<void> {
     w.process.kill('SIGTERM');
   })));
   await wiring.close();
+  exitNow();
+}
+
+/**
+ * Everything was closed in order; exit even if a client library (a target's socket, a
+ * key-derivation thread) still holds a handle.
+ */
+function exitNow(): void {
+  process.exit(process.exitCode ?? 0);
 }
 
 async function runWorker(opts: ServerOptions): Promise<void> {
