@@ -10,22 +10,10 @@
  * default are marked `extension` so the config service can leave them out of the
  * default line; `comment` is always last.
  */
+import type { ConfigKeySpec } from '../../config/subsystem.js';
 
-export interface TargetOptionSpec {
-  key: string;
-  /** Default as a string, exactly as the config text shows it ('' for none). */
-  default: string;
-  /** One-line help for `mc admin config help` / help-config-kv. */
-  help: string;
-  /** madmin help "type": string, address, url, path, number, duration, on|off, sentence ... */
-  type: string;
-  /** false: the key must be non-empty on an enabled target. */
-  optional: boolean;
-  /** Secrets: never log, mask where the config service chooses to. */
-  sensitive?: boolean;
-  /** Not in MinIO/JuiceFS's default key list (s3gate or newer-MinIO addition). */
-  extension?: boolean;
-}
+/** One notify_* option of a target: the config service's key spec (key, default, help, type, optional, sensitive, extension). */
+export type TargetOptionSpec = ConfigKeySpec;
 
 /** A bad notify_* setting; message names subsystem, target and key. */
 export class TargetConfigError extends Error {
