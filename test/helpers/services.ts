@@ -3,7 +3,7 @@
  * calls requireService() in its setup: when the service is down the test fails with
  * the Debian package to install, never skips silently.
  */
-import { connect } from 'node:net';
+import { tcpReachable } from '../../src/events/targets/tcp-reachable.js';
 
 export interface ServiceInfo {
   name: string;
@@ -24,15 +24,7 @@ export const SERVICES = {
 
 export type ServiceName = keyof typeof SERVICES;
 
-function reachable(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host, port });
-    const done = (ok: boolean) => { sock.destroy(); resolve(ok); };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
+const reachable = tcpReachable;
 
 /** Throws a message naming the Debian package when the service is not listening. */
 export async function requireService(name: ServiceName): Promise<ServiceInfo> {

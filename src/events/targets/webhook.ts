@@ -10,10 +10,10 @@
  * s3gate additions: `timeout` (whole request, default 10s) and `cert_authority`
  * (a PEM bundle trusted in addition to the system roots, for private CAs).
  */
+import { tcpReachable } from './tcp-reachable.js';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { connect } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { EventTarget, QueuedEvent } from '../target.js';
 import { LazyConnection } from './connection.js';
@@ -145,13 +145,7 @@ class WebhookTarget implements EventTarget {
     const u = this.settings.endpoint;
     const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
     const host = u.hostname.replace(/^\[|\]$/g, '');
-    return new Promise((resolve) => {
-      const sock = connect({ host, port });
-      const done = (ok: boolean) => { sock.destroy(); resolve(ok); };
-      sock.setTimeout(timeoutMs, () => done(false));
-      sock.once('connect', () => done(true));
-      sock.once('error', () => done(false));
-    });
+    return tcpReachable(host, port, timeoutMs);
   }
 
   close(): Promise<void> {
