@@ -69,6 +69,8 @@ export class IamStore {
   /** Documents changed while a full reload was reading (its snapshot may be older for them). */
   private touchedDuringReload: Set<string> | null = null;
   private reloading: Promise<void> | null = null;
+  /** Local writes per document, so a read that raced one does not put the older state back. */
+  private readonly localWrites = new Map<string, number>();
 
   constructor(private readonly opts: IamStoreOptions) {
     this.dir = join(opts.sysDir, 'iam');
@@ -117,20 +119,30 @@ export class IamStore {
 
   /** Reads one document from disk, bypassing the cache (read-modify-write starts here). */
   async readFresh<K extends DocKind>(kind: K, key: string): Promise<DocTypes[K] | undefined> {
+    const id = `${kind}\0${key}`;
+    const writesBefore = this.localWrites.get(id) ?? 0;
     const doc = await this.readFile<DocTypes[K]>(this.path(kind, key));
+    // A local write finished while we read: the file we opened may be the replaced one, and
+    // memory already holds the newer state the client was told about.
+    if ((this.localWrites.get(id) ?? 0) !== writesBefore) return this.map(kind).get(key);
     this.applyOne(kind, key, doc);
     return doc;
   }
 
   async put<K extends DocKind>(kind: K, key: string, doc: DocTypes[K]): Promise<void> {
     await this.writeAtomic(this.path(kind, key), doc);
-    this.applyOne(kind, key, doc);
-    this.announce(kind, key);
+    this.applyLocalWrite(kind, key, doc);
   }
 
   async remove(kind: DocKind, key: string): Promise<void> {
     await fs.rm(this.path(kind, key), { force: true });
-    this.applyOne(kind, key, undefined);
+    this.applyLocalWrite(kind, key, undefined);
+  }
+
+  private applyLocalWrite(kind: DocKind, key: string, doc: unknown): void {
+    const id = `${kind}\0${key}`;
+    this.localWrites.set(id, (this.localWrites.get(id) ?? 0) + 1);
+    this.applyOne(kind, key, doc);
     this.announce(kind, key);
   }
 
