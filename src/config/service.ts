@@ -21,7 +21,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { publish, subscribe } from '../server/cluster-bus.js';
+import { publishAndWait, subscribe } from '../server/cluster-bus.js';
 import { parseEnvSettings, type EnvSetting } from './env.js';
 import { ConfigStore, type StoredSettings } from './store.js';
 import { ConfigError, DEFAULT_TARGET, isEnabled, type ConfigKVs, type ConfigTarget, type SubsystemSpec } from './subsystem.js';
@@ -239,7 +239,7 @@ export async function createConfigService(opts: ConfigServiceOptions): Promise<C
       await store.write(next);
       await reload();
     });
-    publish(CONFIG_TOPIC, {});
+    await publishAndWait(CONFIG_TOPIC, {});
   }
 
   async function reset(subsys: string, target?: string): Promise<void> {
@@ -256,11 +256,11 @@ export async function createConfigService(opts: ConfigServiceOptions): Promise<C
       await store.write(next);
       await reload();
     });
-    publish(CONFIG_TOPIC, {});
+    await publishAndWait(CONFIG_TOPIC, {});
   }
 
   await reload();
-  const unsubscribe = subscribe(CONFIG_TOPIC, () => { void serialized(reload).catch(() => {}); });
+  const unsubscribe = subscribe(CONFIG_TOPIC, () => serialized(reload).catch(() => {}));
   const timer = setInterval(() => { void serialized(reload).catch((e) => console.error(JSON.stringify({ level: 'warn', msg: 'config refresh failed', error: String(e) }))); }, opts.refreshIntervalMs ?? 30_000);
   timer.unref();
 

@@ -6,7 +6,7 @@
  * rule caches of all workers drop the bucket at once (other instances re-read on TTL).
  */
 import type { Backend } from '../storage/backend.js';
-import { publish } from '../server/cluster-bus.js';
+import { publishAndWait } from '../server/cluster-bus.js';
 import type { TargetArn } from './arn.js';
 import { parseNotificationConfig, serializeNotificationConfig, type NotificationConfig } from './rules.js';
 
@@ -25,7 +25,7 @@ export async function putBucketNotification(deps: BucketNotificationDeps, bucket
   const config = parseNotificationConfig(xmlBody, deps);
   if (config.queues.length === 0) await deps.backend.deleteBucketConfig(bucket, NOTIFICATION_DOC);
   else await deps.backend.putBucketConfig(bucket, NOTIFICATION_DOC, Buffer.from(JSON.stringify({ version: 1, ...config })));
-  publish(BUCKET_NOTIFICATION_TOPIC, { bucket });
+  await publishAndWait(BUCKET_NOTIFICATION_TOPIC, { bucket });
 }
 
 /** The stored configuration as the GET response body (an empty document when none). */

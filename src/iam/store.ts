@@ -11,8 +11,9 @@
  *
  * Every write is temp file + fsync + rename, so a reader (this process, another worker or
  * another instance on a shared file system) sees the old or the new document, never half.
- * After a change the store publishes `{origin, kind, key}` on the cluster-bus topic 'iam' so
- * every worker re-reads that one document at once; a full re-read every refresh interval
+ * After a change the store publishes `{origin, kind, key}` on the cluster-bus topic 'iam' and
+ * waits until every worker has re-read that one document, so the change applies to the
+ * client's next request whichever worker serves it; a full re-read every refresh interval
  * makes instances that share the file system (but not the bus) converge.
  */
 import { randomBytes } from 'node:crypto';
@@ -33,8 +34,9 @@ interface DocTypes {
 const DIRS: Record<DocKind, string> = { user: 'users', group: 'groups', policy: 'policies', svc: 'svcaccts' };
 
 export interface Bus {
-  publish(topic: string, payload: unknown): void;
-  subscribe(topic: string, handler: (payload: unknown) => void): () => void;
+  /** Resolves once every process applied the message (see cluster-bus publishAndWait). */
+  publish(topic: string, payload: unknown): Promise<void>;
+  subscribe(topic: string, handler: (payload: unknown) => unknown): () => void;
 }
 
 export interface IamStoreOptions {
@@ -83,7 +85,7 @@ export class IamStore {
     await this.cleanTemp();
     await this.reloadAll();
     if (this.opts.bus) {
-      this.unsubscribe = this.opts.bus.subscribe('iam', (payload) => { void this.onBusMessage(payload); });
+      this.unsubscribe = this.opts.bus.subscribe('iam', (payload) => this.onBusMessage(payload));
     }
     if (this.opts.refreshIntervalMs > 0) {
       this.timer = setInterval(() => {
@@ -131,19 +133,20 @@ export class IamStore {
 
   async put<K extends DocKind>(kind: K, key: string, doc: DocTypes[K]): Promise<void> {
     await this.writeAtomic(this.path(kind, key), doc);
-    this.applyLocalWrite(kind, key, doc);
+    await this.applyLocalWrite(kind, key, doc);
   }
 
   async remove(kind: DocKind, key: string): Promise<void> {
     await fs.rm(this.path(kind, key), { force: true });
-    this.applyLocalWrite(kind, key, undefined);
+    await this.applyLocalWrite(kind, key, undefined);
   }
 
-  private applyLocalWrite(kind: DocKind, key: string, doc: unknown): void {
+  /** Applies a write here, then waits until the other workers re-read the document. */
+  private async applyLocalWrite(kind: DocKind, key: string, doc: unknown): Promise<void> {
     const id = `${kind}\0${key}`;
     this.localWrites.set(id, (this.localWrites.get(id) ?? 0) + 1);
     this.applyOne(kind, key, doc);
-    this.announce(kind, key);
+    await this.announce(kind, key);
   }
 
   /**
@@ -252,9 +255,9 @@ export class IamStore {
     }
   }
 
-  private announce(kind: DocKind, key: string): void {
+  private async announce(kind: DocKind, key: string): Promise<void> {
     const msg: ChangeMessage = { origin: this.origin, kind, key };
-    this.opts.bus?.publish('iam', msg);
+    await this.opts.bus?.publish('iam', msg);
   }
 
   private async onBusMessage(payload: unknown): Promise<void> {
@@ -328,4 +331,4 @@ export class IamStore {
 }
 
 /** The node:cluster bus as the store's Bus. */
-export const clusterIamBus: Bus = { publish: clusterBus.publish, subscribe: clusterBus.subscribe };
+export const clusterIamBus: Bus = { publish: clusterBus.publishAndWait, subscribe: clusterBus.subscribe };

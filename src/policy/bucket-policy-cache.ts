@@ -15,7 +15,7 @@
  */
 import type { Backend } from '../storage/backend.js';
 import { isS3Error } from '../server/errors.js';
-import { publish as busPublish, subscribe as busSubscribe } from '../server/cluster-bus.js';
+import { publishAndWait as busPublish, subscribe as busSubscribe } from '../server/cluster-bus.js';
 import { invalidPolicy, parsePolicy, type CompiledPolicy } from './policy.js';
 import { isPolicyError } from './errors.js';
 
@@ -58,8 +58,8 @@ export class BucketPolicyCache {
   }
 
   /** Tells every worker that a bucket's policy changed (or the bucket went away). */
-  static announce(bucket?: string): void {
-    busPublish(BUCKET_POLICY_TOPIC, bucket === undefined ? null : { bucket });
+  static announce(bucket?: string): Promise<void> {
+    return busPublish(BUCKET_POLICY_TOPIC, bucket === undefined ? null : { bucket });
   }
 
   /** The cached policy synchronously, or a promise when it must be loaded first. */

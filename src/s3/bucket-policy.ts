@@ -30,14 +30,14 @@ export const putBucketPolicy: Handler = async (ctx) => {
     throw e;
   }
   await ctx.services.backend.putBucketConfig(bucket, BUCKET_POLICY_CONFIG_NAME, body);
-  BucketPolicyCache.announce(bucket);
+  await BucketPolicyCache.announce(bucket);
   return { status: 204 };
 };
 
 export const deleteBucketPolicy: Handler = async (ctx) => {
   await ctx.services.backend.headBucket(ctx.bucket!);
   await ctx.services.backend.deleteBucketConfig(ctx.bucket!, BUCKET_POLICY_CONFIG_NAME);
-  BucketPolicyCache.announce(ctx.bucket!);
+  await BucketPolicyCache.announce(ctx.bucket!);
   return { status: 204 };
 };
 

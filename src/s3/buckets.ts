@@ -50,7 +50,7 @@ export const headBucket: Handler = async (ctx) => {
 export const deleteBucket: Handler = async (ctx) => {
   await ctx.services.backend.deleteBucket(ctx.bucket!);
   ctx.services.events.invalidateBucket(ctx.bucket!);
-  BucketPolicyCache.announce(ctx.bucket!);
+  await BucketPolicyCache.announce(ctx.bucket!);
   return { status: 204, events: [{ name: 's3:BucketRemoved', bucket: ctx.bucket! }] };
 };
 

@@ -28,7 +28,7 @@ import { S3Error } from '../server/errors.js';
 import type { Handler } from '../server/context.js';
 import { xmlResult } from '../server/context.js';
 import { asArray, parseXml, toXml } from '../server/xml.js';
-import { publish as busPublish, subscribe as busSubscribe } from '../server/cluster-bus.js';
+import { publishAndWait as busPublish, subscribe as busSubscribe } from '../server/cluster-bus.js';
 import { BUCKET_POLICY_TOPIC } from '../policy/index.js';
 import type { Backend } from '../storage/backend.js';
 
@@ -237,8 +237,8 @@ export function actualRequestCorsHeaders(backend: Pick<Backend, 'getBucketConfig
 
 // ---- handlers
 
-function announce(bucket: string): void {
-  busPublish(CORS_TOPIC, { bucket });
+function announce(bucket: string): Promise<void> {
+  return busPublish(CORS_TOPIC, { bucket });
 }
 
 export const putBucketCors: Handler = async (ctx) => {
@@ -247,7 +247,7 @@ export const putBucketCors: Handler = async (ctx) => {
   const body = await ctx.readBody(MAX_CORS_BYTES + 1);
   const rules = parseCorsConfiguration(body);
   await ctx.services.backend.putBucketConfig(bucket, CORS_CONFIG_NAME, Buffer.from(corsConfigurationXml(rules)));
-  announce(bucket);
+  await announce(bucket);
   return { status: 200 };
 };
 
@@ -263,7 +263,7 @@ export const deleteBucketCors: Handler = async (ctx) => {
   const bucket = ctx.bucket!;
   await ctx.services.backend.headBucket(bucket);
   await ctx.services.backend.deleteBucketConfig(bucket, CORS_CONFIG_NAME);
-  announce(bucket);
+  await announce(bucket);
   return { status: 204 };
 };
 
