@@ -239,7 +239,7 @@ export async function createConfigService(opts: ConfigServiceOptions): Promise<C
       await store.write(next);
       await reload();
     });
-    await publishAndWait(CONFIG_TOPIC, {});
+    await publishAndWait(CONFIG_TOPIC, { pid: process.pid });
   }
 
   async function reset(subsys: string, target?: string): Promise<void> {
@@ -256,11 +256,12 @@ export async function createConfigService(opts: ConfigServiceOptions): Promise<C
       await store.write(next);
       await reload();
     });
-    await publishAndWait(CONFIG_TOPIC, {});
+    await publishAndWait(CONFIG_TOPIC, { pid: process.pid });
   }
 
   await reload();
-  const unsubscribe = subscribe(CONFIG_TOPIC, () => serialized(reload).catch(() => {}));
+  // The process that made the change has reloaded already; the others re-read the store.
+  const unsubscribe = subscribe(CONFIG_TOPIC, (p) => ((p as { pid?: number } | null)?.pid === process.pid ? undefined : serialized(reload).catch(() => {})));
   const timer = setInterval(() => { void serialized(reload).catch((e) => console.error(JSON.stringify({ level: 'warn', msg: 'config refresh failed', error: String(e) }))); }, opts.refreshIntervalMs ?? 30_000);
   timer.unref();
 

@@ -24,12 +24,10 @@ export const SERVICES = {
 
 export type ServiceName = keyof typeof SERVICES;
 
-const reachable = tcpReachable;
-
 /** Throws a message naming the Debian package when the service is not listening. */
 export async function requireService(name: ServiceName): Promise<ServiceInfo> {
   const s: ServiceInfo = SERVICES[name];
-  if (!(await reachable(s.host, s.port, 2000))) {
+  if (!(await tcpReachable(s.host, s.port, 2000))) {
     throw new Error(
       `${s.name} is not reachable at ${s.host}:${s.port}; install and start the Debian package '${s.debianPackage}'` +
         ` (apt-get install ${s.debianPackage})${s.hint ? `; expected set-up: ${s.hint}` : ''}`,

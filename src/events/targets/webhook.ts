@@ -10,13 +10,13 @@
  * s3gate additions: `timeout` (whole request, default 10s) and `cert_authority`
  * (a PEM bundle trusted in addition to the system roots, for private CAs).
  */
-import { tcpReachable } from './tcp-reachable.js';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { EventTarget, QueuedEvent } from '../target.js';
 import { LazyConnection } from './connection.js';
+import { tcpReachable } from './tcp-reachable.js';
 import { ONLINE_CHECK_TIMEOUT_MS } from './deadline.js';
 import { COMMENT_OPTION, OptionReader, parseQueueOptions, QUEUE_OPTIONS, type TargetOptionSpec } from './options.js';
 import { minioLogMessage } from './payload.js';
