@@ -33,6 +33,10 @@ interface DocTypes {
 
 const DIRS: Record<DocKind, string> = { user: 'users', group: 'groups', policy: 'policies', svc: 'svcaccts' };
 
+/** One document's id in the change-tracking sets: kind and key, split again by parseDocId. */
+const docId = (kind: DocKind, key: string) => `${kind}\0${key}`;
+const parseDocId = (id: string) => id.split('\0') as [DocKind, string];
+
 export interface Bus {
   /** Resolves once every process applied the message (see cluster-bus publishAndWait). */
   publish(topic: string, payload: unknown): Promise<void>;
@@ -121,7 +125,7 @@ export class IamStore {
 
   /** Reads one document from disk, bypassing the cache (read-modify-write starts here). */
   async readFresh<K extends DocKind>(kind: K, key: string): Promise<DocTypes[K] | undefined> {
-    const id = `${kind}\0${key}`;
+    const id = docId(kind, key);
     const writesBefore = this.localWrites.get(id) ?? 0;
     const doc = await this.readFile<DocTypes[K]>(this.path(kind, key));
     // A local write finished while we read: the file we opened may be the replaced one, and
@@ -143,7 +147,7 @@ export class IamStore {
 
   /** Applies a write here, then waits until the other workers re-read the document. */
   private async applyLocalWrite(kind: DocKind, key: string, doc: unknown): Promise<void> {
-    const id = `${kind}\0${key}`;
+    const id = docId(kind, key);
     this.localWrites.set(id, (this.localWrites.get(id) ?? 0) + 1);
     this.applyOne(kind, key, doc);
     await this.announce(kind, key);
@@ -169,7 +173,7 @@ export class IamStore {
       this.touchedDuringReload = null;
     }
     for (const t of touched) {
-      const [kind, key] = t.split('\0') as [DocKind, string];
+      const [kind, key] = parseDocId(t);
       await this.readFresh(kind, key);
     }
   }
@@ -193,16 +197,16 @@ export class IamStore {
     // change the client has already been told about.
     const kept = new Map<string, unknown>();
     for (const t of this.touchedDuringReload ?? []) {
-      const [kind, key] = t.split('\0') as [DocKind, string];
+      const [kind, key] = parseDocId(t);
       kept.set(t, this.map(kind).get(key));
     }
     for (const kind of Object.keys(DIRS) as DocKind[]) {
       const target = this.map(kind) as Map<string, unknown>;
       target.clear();
-      for (const [k, v] of next.get(kind)!) if (!kept.has(`${kind}\0${k}`)) target.set(k, v);
+      for (const [k, v] of next.get(kind)!) if (!kept.has(docId(kind, k))) target.set(k, v);
     }
     for (const [t, v] of kept) {
-      const [kind, key] = t.split('\0') as [DocKind, string];
+      const [kind, key] = parseDocId(t);
       if (v !== undefined) (this.map(kind) as Map<string, unknown>).set(key, v);
     }
     this.changed();
@@ -242,7 +246,7 @@ export class IamStore {
 
   private applyOne(kind: DocKind, key: string, doc: unknown): void {
     const m = this.map(kind) as Map<string, unknown>;
-    this.touchedDuringReload?.add(`${kind}\0${key}`);
+    this.touchedDuringReload?.add(docId(kind, key));
     if (doc === undefined) m.delete(key);
     else m.set(key, doc);
     this.changed();
