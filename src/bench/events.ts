@@ -5,7 +5,8 @@
  *   1 target   — Redis namespace (HSET per PUT)
  *   3 targets  — Redis namespace + webhook (a receiver in this process) + PostgreSQL namespace
  * Runs alternate between the three (order rotated each round) so drift hits all alike;
- * the median ops/s per configuration and the slowdown against the baseline are printed.
+ * each run is compared with the baseline run of the same round, and the median of those
+ * ratios over the rounds is printed (the slowdown), with the median ops/s.
  * After each run a sentinel PUT is made and its arrival at every target is awaited:
  * each queue is FIFO, so that is the time the backlog took to drain, printed too
  * (delivery must keep up, or a long run would only be measuring queue appends).
@@ -54,7 +55,7 @@ interface Config {
   arrived(key: string): Promise<boolean>;
 }
 
-interface Running { config: Config; server: ServerUnderTest; ep: S3Endpoint; runs: Array<{ result: LoadResult; drainMs: number; cpuUsPerPut: number }> }
+interface Running { config: Config; server: ServerUnderTest; ep: S3Endpoint; runs: Array<{ result: LoadResult; drainMs: number; cpuUsPerPut: number; machineUsPerPut: number }> }
 
 /**
  * CPU milliseconds used so far by a process and its descendants (Linux /proc; workers
@@ -71,6 +72,19 @@ function cpuMs(pid: number): number {
     }
   } catch { /* not Linux, or the process is gone */ }
   return total;
+}
+
+/**
+ * Busy CPU milliseconds of the whole machine so far (/proc/stat: every state but idle and
+ * iowait). Counts what the targets' own servers (Redis, PostgreSQL, the webhook receiver
+ * in this process) and the kernel spend per event, which share the cores with s3gate.
+ */
+function machineCpuMs(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + (steal ?? 0)) * 10;
+  } catch { return 0; }
 }
 
 export function eventsBenchCommand(): Command {
@@ -174,6 +188,7 @@ async function measure(r: Running, o: EventsBenchOptions, body: Buffer): Promise
   const count = parseInt(o.count, 10);
   const keyspace = 1024;
   const cpu0 = cpuMs(r.server.pid);
+  const machine0 = machineCpuMs();
   const result = await runLoad({
     host: r.ep.host, port: r.ep.port, concurrency: parseInt(o.concurrency, 10), durationMs: 600_000, maxOps: count,
     next: (n) => s3Put(r.ep, `/${BUCKET}/obj/${n % keyspace}`, body),
@@ -184,7 +199,7 @@ async function measure(r: Running, o: EventsBenchOptions, body: Buffer): Promise
   const done = await runLoad({ host: r.ep.host, port: r.ep.port, concurrency: 1, durationMs: 60_000, maxOps: 1, next: () => s3Put(r.ep, `/${BUCKET}/${key}`, body) });
   if (done.errors) throw new Error(`${r.config.name}: sentinel PUT failed: ${done.firstError}`);
   await waitFor(() => r.config.arrived(key), 120_000, `${r.config.name}: delivery of the backlog`);
-  r.runs.push({ result, drainMs: performance.now() - t, cpuUsPerPut: ((cpuMs(r.server.pid) - cpu0) * 1000) / (count + 1) });
+  r.runs.push({ result, drainMs: performance.now() - t, cpuUsPerPut: ((cpuMs(r.server.pid) - cpu0) * 1000) / (count + 1), machineUsPerPut: ((machineCpuMs() - machine0) * 1000) / (count + 1) });
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -212,18 +227,30 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
         const r = running[(round + j) % running.length];
         await measure(r, o, body);
         const last = r.runs[r.runs.length - 1];
-        process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${last.cpuUsPerPut.toFixed(0)} us/PUT\n`);
+        process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${last.cpuUsPerPut.toFixed(0)} us/PUT, machine CPU ${last.machineUsPerPut.toFixed(0)} us/PUT\n`);
       }
     }
-    const base = median(running[0].runs.map((x) => opsPerSec(x.result)));
-    const baseCpu = median(running[0].runs.map((x) => x.cpuUsPerPut));
-    process.stdout.write('\nconfiguration                        ops/s (median)  runs                    slowdown  p99 ms  drain ms  CPU us/PUT (vs 0)\n');
+    // Each figure against the baseline of the same round, then the median over rounds:
+    // the machine's speed drifts (shared host) far more within a run than between
+    // neighbouring runs.
+    const base = running[0].runs;
+    const ratio = (r: Running, pick: (x: Running['runs'][number]) => number) => median(r.runs.map((x, i) => pick(x) / pick(base[i])));
+    const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+    process.stdout.write('\nconfiguration                        ops/s (median)  throughput vs 0  p99 ms  drain ms  server CPU us/PUT  machine CPU us/PUT\n');
     for (const r of running) {
-      const rates = r.runs.map((x) => opsPerSec(x.result));
-      const m = median(rates);
-      const slowdown = r === running[0] ? '-' : `${((1 - m / base) * 100).toFixed(1)}%`;
+      const first = r === running[0];
+      const m = median(r.runs.map((x) => opsPerSec(x.result)));
       const cpu = median(r.runs.map((x) => x.cpuUsPerPut));
-      process.stdout.write(`${r.config.name.padEnd(37)}${m.toFixed(0).padStart(14)}  ${rates.map((x) => x.toFixed(0)).join(', ').padEnd(22)}  ${slowdown.padStart(8)}  ${median(r.runs.map((x) => x.result.p99Ms)).toFixed(2).padStart(6)}  ${median(r.runs.map((x) => x.drainMs)).toFixed(0).padStart(8)}  ${cpu.toFixed(0).padStart(6)} (${r === running[0] ? '-' : `+${((cpu / baseCpu - 1) * 100).toFixed(0)}%`})\n`);
+      const machine = median(r.runs.map((x) => x.machineUsPerPut));
+      const cols = [
+        r.config.name.padEnd(37) + m.toFixed(0).padStart(14),
+        (first ? '-' : pct(ratio(r, (x) => opsPerSec(x.result)) - 1)).padStart(15),
+        median(r.runs.map((x) => x.result.p99Ms)).toFixed(2).padStart(6),
+        median(r.runs.map((x) => x.drainMs)).toFixed(0).padStart(8),
+        `${cpu.toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.cpuUsPerPut) - 1)})`.padEnd(17),
+        `${machine.toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.machineUsPerPut) - 1)})`,
+      ];
+      process.stdout.write(cols.join('  ') + '\n');
     }
   } finally {
     await Promise.all(running.map((r) => r.server.stop()));

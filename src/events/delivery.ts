@@ -3,7 +3,10 @@
  * and only after it resolved marks the event delivered and moves on, so events reach a
  * target in queue order, at least once. A target with sendBatch() gets every event that
  * is ready (up to MAX_BATCH) in one call instead, acknowledged as a whole: under load
- * that turns one round trip per event into one per batch. A failure (or a send that does not settle
+ * that turns one round trip per event into one per batch. Batches start at most every
+ * BATCH_INTERVAL_MS: an event after a quiet spell goes out at once, a steady stream
+ * goes out in batches (each round trip costs the target server and this process far
+ * more CPU than an event in it). A failure (or a send that does not settle
  * within sendTimeoutMs) is retried with exponential back-off (100 ms doubling to 5 s),
  * for as long as it takes; the event is never skipped. init() is retried the same way
  * until it succeeds once; after that, reconnecting is the target's job inside send()
@@ -48,6 +51,8 @@ function log(level: string, msg: string, fields: Record<string, unknown>): void 
 
 /** Most events handed to a target's sendBatch() at once. */
 const MAX_BATCH = 100;
+/** Shortest time between the starts of two batches to one target. */
+const BATCH_INTERVAL_MS = 20;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -98,7 +103,14 @@ export class DeliveryLoop {
     }
     backoff = this.initialBackoff;
     const batched = typeof this.target.sendBatch === 'function';
+    let lastBatchAt = -Infinity;
     while (!this.stopping) {
+      if (batched) {
+        if (!(await Promise.race([this.queue.next().then(() => true, () => false), this.stopped]))) break;
+        const wait = lastBatchAt + BATCH_INTERVAL_MS - performance.now();
+        if (wait > 0) await this.sleep(wait);
+        lastBatchAt = performance.now();
+      }
       const items = await Promise.race([(batched ? this.queue.nextBatch(MAX_BATCH) : this.queue.next().then((i) => [i])).catch(() => undefined), this.stopped]);
       if (!items) break;
       const events = items.map((i) => i.event);

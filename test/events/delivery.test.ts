@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurableQueue } from '../../src/events/queue.js';
 import { DeliveryLoop } from '../../src/events/delivery.js';
-import type { QueuedEvent } from '../../src/events/target.js';
+import type { EventTarget, QueuedEvent } from '../../src/events/target.js';
+import { createRedisTarget } from '../../src/events/targets/redis.js';
+import { Redis } from 'ioredis';
 import { createHttpTestTarget } from './fixtures/http-target.js';
 import { freePort, startReceiver } from './fixtures/receiver.js';
 
@@ -80,4 +82,48 @@ test('delivery resumes after a restart from where it stopped (at least once, in 
   assert.deepEqual(receiver.keys, Array.from({ length: 300 }, (_, i) => `b/k${i}`));
   await receiver.close();
   await rm(dir, { recursive: true });
+});
+
+test('a steady stream of events reaches Redis in batches, in order', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 's3gate-delivery-'));
+  const key = `s3gate-test-batches-${process.pid}-${Date.now()}`;
+  const redisTarget = createRedisTarget('b', { address: '127.0.0.1:6379', key, format: 'access' });
+  const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+  // The real target, with the size of every round trip written down.
+  const sizes: number[] = [];
+  const target: EventTarget = {
+    type: 'redis', id: 'b',
+    init: () => redisTarget.init(),
+    send: (e) => { sizes.push(1); return redisTarget.send(e); },
+    sendBatch: (es) => { sizes.push(es.length); return redisTarget.sendBatch!(es); },
+    isOnline: () => redisTarget.isOnline(),
+    close: () => redisTarget.close(),
+  };
+  const queue = await DurableQueue.open({ dir, limit: 100000 });
+  const loop = new DeliveryLoop(target, queue, { arn: 'arn:minio:sqs::b:redis' });
+  try {
+    loop.start();
+    await until(() => loop.status().online, 5000, 'redis target online');
+    // 100 events, one per millisecond: without the batch interval each is one round trip.
+    for (let i = 0; i < 100; i++) {
+      await queue.append(ev(i));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await until(() => loop.status().delivered === 100, 10000, '100 deliveries');
+    const keys = (await redis.lrange(key, 0, -1)).map((l) => JSON.parse(l)[0].Event[0].s3.object.key);
+    assert.deepEqual(keys, Array.from({ length: 100 }, (_, i) => `k${i}`));
+    assert.ok(sizes.length <= 25, `100 events took ${sizes.length} round trips: ${sizes.join(',')}`);
+
+    // After a quiet spell an event travels alone.
+    await new Promise((r) => setTimeout(r, 100));
+    const before = sizes.length;
+    await queue.append(ev(100));
+    await until(() => loop.status().delivered === 101, 5000, 'the lone event');
+    assert.deepEqual(sizes.slice(before), [1]);
+  } finally {
+    await loop.stop();
+    await redis.del(key);
+    redis.disconnect();
+    await rm(dir, { recursive: true });
+  }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, appendFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, appendFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -109,5 +109,34 @@ test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothin
   assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => i));
   const missing = [...acked].filter((i) => i >= got.length);
   assert.deepEqual(missing, [], 'acknowledged events lost');
+  await rm(dir, { recursive: true });
+});
+
+test('appends that arrive faster than one per 3 ms share an fdatasync; every one is durable when it resolves', async () => {
+  const dir = await tempDir();
+  const q = await DurableQueue.open({ dir, limit: 1000 });
+  // Count the fdatasync calls of every file handle.
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+  await probe.close();
+  const original = proto.datasync;
+  let syncs = 0;
+  proto.datasync = function (this: unknown) { syncs++; return original.call(this); };
+  try {
+    const done: Array<Promise<boolean>> = [];
+    for (let i = 0; i < 60; i++) {
+      done.push(q.append(ev(i)));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    assert.deepEqual(await Promise.all(done), new Array(60).fill(true));
+    assert.ok(syncs <= 30, `60 appends 1 ms apart took ${syncs} fdatasyncs`);
+  } finally {
+    proto.datasync = original;
+  }
+  await q.close();
+  // What resolved is on disk, in order.
+  const reopened = await DurableQueue.open({ dir, limit: 1000 });
+  assert.deepEqual(await drain(reopened), Array.from({ length: 60 }, (_, i) => i));
+  await reopened.close();
   await rm(dir, { recursive: true });
 });
