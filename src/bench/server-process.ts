@@ -18,8 +18,7 @@ export async function startS3gate(dataDir: string, opts: { workers: number; fsyn
   const secretKey = randomBytes(18).toString('base64url');
   const args = [...process.execArgv, process.argv[1], 'server', dataDir, '127.0.0.1:0', '--workers', String(opts.workers), ...(opts.fsync ? [] : ['--no-fsync']), ...(opts.extraArgs ?? [])];
   const child: ChildProcess = spawn(process.execPath, args, {
-    // The pool size bin/s3gate.cjs gives a server (this may start src/cli/main.ts directly).
-    env: { UV_THREADPOOL_SIZE: '16', ...process.env, S3GATE_ROOT_USER: accessKey, S3GATE_ROOT_PASSWORD: secretKey, S3GATE_LOG_LEVEL: 'info' },
+    env: { ...process.env, S3GATE_ROOT_USER: accessKey, S3GATE_ROOT_PASSWORD: secretKey, S3GATE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
