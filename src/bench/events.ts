@@ -3,7 +3,7 @@
  * concurrency 16) against three s3gate servers started side by side on temp dirs:
  *   0 targets  — no notify_* target, no bucket rules (the baseline)
  *   1 target   — Redis namespace (HSET per PUT)
- *   3 targets  — Redis namespace + webhook (a receiver in this process) + PostgreSQL namespace
+ *   3 targets  — Redis namespace + webhook (a receiver in a process of its own) + PostgreSQL namespace
  * Runs alternate between the three (order rotated each round) so drift hits all alike;
  * each run is compared with the baseline run of the same round, and the median of those
  * ratios over the rounds is printed (the slowdown), with the median ops/s.
@@ -15,7 +15,7 @@
  */
 import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,20 @@ import { ensureBucket, s3Put, type S3Endpoint } from './s3-requests.js';
 import { startS3gate, type ServerUnderTest } from './server-process.js';
 
 const BUCKET = 'bench';
+
+const WEBHOOK_RECEIVER = `
+const keys = new Set();
+const server = require('node:http').createServer((req, res) => {
+  if (req.method === 'GET') return res.end(keys.has(decodeURIComponent(req.url.slice(1))) ? '1' : '0');
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    try { keys.add(JSON.parse(Buffer.concat(chunks).toString()).Key); } catch { /* answered anyway */ }
+    res.end();
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
 
 interface EventsBenchOptions {
   count: string;
@@ -43,7 +57,8 @@ interface Sinks {
   webhookUrl: string;
   redis: Redis;
   pg: pg.Client;
-  webhookKeys: Set<string>;
+  /** Has the webhook receiver been sent this bucket/key? */
+  webhookHas(key: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -105,27 +120,24 @@ async function startSinks(): Promise<Sinks> {
   await redis.connect().catch((e) => { throw new Error(`Redis on 127.0.0.1:6379 is needed (apt-get install redis-server): ${e.message}`); });
   const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
   await client.connect().catch((e) => { throw new Error(`PostgreSQL on 127.0.0.1:5432 (user postgres, db test) is needed (apt-get install postgresql): ${e.message}`); });
-  const webhookKeys = new Set<string>();
-  const hook: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      try { webhookKeys.add(JSON.parse(Buffer.concat(chunks).toString()).Key); } catch { /* counted as delivered anyway */ }
-      res.writeHead(200).end();
-    });
+  // Its own process, as a real receiver would be: in this one it would steal the load
+  // generator's event loop. GET /<bucket/key> answers whether that key was posted.
+  const hook = spawn(process.execPath, ['-e', WEBHOOK_RECEIVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const hookPort = await new Promise<number>((ok, fail) => {
+    hook.stdout!.once('data', (d) => ok(Number(String(d).trim())));
+    hook.once('exit', (code) => fail(new Error(`webhook receiver exited (${code})`)));
   });
-  await new Promise<void>((ok) => hook.listen(0, '127.0.0.1', ok));
+  const webhookUrl = `http://127.0.0.1:${hookPort}/`;
   const sinks: Sinks = {
     redisKey: `bench-events-${tag}`, pgTable: `bench_events_${tag}`,
-    webhookUrl: `http://127.0.0.1:${(hook.address() as { port: number }).port}/`,
-    redis, pg: client, webhookKeys,
+    webhookUrl, redis, pg: client,
+    webhookHas: async (key) => (await (await fetch(webhookUrl + encodeURIComponent(key))).text()) === '1',
     async close() {
       await redis.del(sinks.redisKey).catch(() => {});
       redis.disconnect();
       await client.query(`DROP TABLE IF EXISTS ${sinks.pgTable}`).catch(() => {});
       await client.end();
-      hook.closeAllConnections();
-      await new Promise<void>((ok) => hook.close(() => ok()));
+      hook.kill();
     },
   };
   return sinks;
@@ -149,7 +161,7 @@ function configs(s: Sinks): Config[] {
         MINIO_NOTIFY_POSTGRES_TABLE_b: s.pgTable, MINIO_NOTIFY_POSTGRES_FORMAT_b: 'namespace',
       },
       arns: ['arn:minio:sqs::b:redis', 'arn:minio:sqs::b:webhook', 'arn:minio:sqs::b:postgresql'],
-      arrived: async (k) => (await inRedis(k)) && s.webhookKeys.has(`${BUCKET}/${k}`) && (await inPg(k)),
+      arrived: async (k) => (await inRedis(k)) && (await s.webhookHas(`${BUCKET}/${k}`)) && (await inPg(k)),
     },
   ];
 }
