@@ -3,10 +3,11 @@
  * and only after it resolved marks the event delivered and moves on, so events reach a
  * target in queue order, at least once. A target with sendBatch() gets every event that
  * is ready (up to MAX_BATCH) in one call instead, acknowledged as a whole: under load
- * that turns one round trip per event into one per batch. Batches start at most every
- * BATCH_INTERVAL_MS: an event after a quiet spell goes out at once, a steady stream
- * goes out in batches (each round trip costs the target server and this process far
- * more CPU than an event in it). A failure (or a send that does not settle
+ * that turns one round trip per event into one per batch; other targets get the ready
+ * events one after the other. Batches start at most every BATCH_INTERVAL_MS: an event
+ * after a quiet spell goes out at once, a steady stream goes out in bursts (a round
+ * trip costs the target server and this process far more CPU than an event in it, and
+ * a delivery that wakes both sides from idle costs about twice one made in a burst). A failure (or a send that does not settle
  * within sendTimeoutMs) is retried with exponential back-off (100 ms doubling to 5 s),
  * for as long as it takes; the event is never skipped. init() is retried the same way
  * until it succeeds once; after that, reconnecting is the target's job inside send()
@@ -105,23 +106,24 @@ export class DeliveryLoop {
     const batched = typeof this.target.sendBatch === 'function';
     let lastBatchAt = -Infinity;
     while (!this.stopping) {
-      if (batched) {
-        if (!(await Promise.race([this.queue.next().then(() => true, () => false), this.stopped]))) break;
-        const wait = lastBatchAt + BATCH_INTERVAL_MS - performance.now();
-        if (wait > 0) await this.sleep(wait);
-        lastBatchAt = performance.now();
-      }
-      const items = await Promise.race([(batched ? this.queue.nextBatch(MAX_BATCH) : this.queue.next().then((i) => [i])).catch(() => undefined), this.stopped]);
+      if (!(await Promise.race([this.queue.next().then(() => true, () => false), this.stopped]))) break;
+      const wait = lastBatchAt + BATCH_INTERVAL_MS - performance.now();
+      if (wait > 0) await this.sleep(wait);
+      lastBatchAt = performance.now();
+      const items = await Promise.race([this.queue.nextBatch(MAX_BATCH).catch(() => undefined), this.stopped]);
       if (!items) break;
-      const events = items.map((i) => i.event);
-      while (!this.stopping) {
+      // One sendBatch for the lot, or (targets without it) one send after the other.
+      let from = 0;
+      while (!this.stopping && from < items.length) {
+        const take = batched && items.length - from > 1 ? items.length - from : 1;
+        const events = items.slice(from, from + take).map((i) => i.event);
         try {
-          await withTimeout(events.length > 1 ? this.target.sendBatch!(events) : this.target.send(events[0]), this.sendTimeout, 'send');
-          this.queue.ack(items[items.length - 1].seq);
-          this.delivered += items.length;
+          await withTimeout(take > 1 ? this.target.sendBatch!(events) : this.target.send(events[0]), this.sendTimeout, 'send');
+          from += take;
+          this.queue.ack(items[from - 1].seq);
+          this.delivered += take;
           this.markOnline();
           backoff = this.initialBackoff;
-          break;
         } catch (e) {
           this.markFailure(e, 'event delivery failed; retrying (events stay queued, in order)');
           await this.sleep(backoff);
