@@ -91,8 +91,8 @@ function cpuMs(pid: number): number {
 
 /**
  * Busy CPU milliseconds of the whole machine so far (/proc/stat: every state but idle and
- * iowait). Counts what the targets' own servers (Redis, PostgreSQL, the webhook receiver
- * in this process) and the kernel spend per event, which share the cores with s3gate.
+ * iowait). Counts what the targets' own servers (Redis, PostgreSQL, the webhook receiver)
+ * and the kernel spend per event, which share the cores with s3gate.
  */
 function machineCpuMs(): number {
   try {

@@ -7,9 +7,11 @@
  * events one after the other. Batches start at most every BATCH_INTERVAL_MS: an event
  * after a quiet spell goes out at once, a steady stream goes out in bursts (a round
  * trip costs the target server and this process far more CPU than an event in it, and
- * a delivery that wakes both sides from idle costs about twice one made in a burst). A failure (or a send that does not settle
- * within sendTimeoutMs) is retried with exponential back-off (100 ms doubling to 5 s),
- * for as long as it takes; the event is never skipped. init() is retried the same way
+ * a delivery that wakes both sides from idle costs about twice one made in a burst).
+ *
+ * A failure (or a send that does not settle within sendTimeoutMs) is retried with
+ * exponential back-off (100 ms doubling to 5 s), for as long as it takes, from the first
+ * event not yet acknowledged; no event is skipped. init() is retried the same way
  * until it succeeds once; after that, reconnecting is the target's job inside send()
  * (the targets' LazyConnection re-opens broken connections).
  *
@@ -106,7 +108,7 @@ export class DeliveryLoop {
     const batched = typeof this.target.sendBatch === 'function';
     let lastBatchAt = -Infinity;
     while (!this.stopping) {
-      if (!(await Promise.race([this.queue.next().then(() => true, () => false), this.stopped]))) break;
+      if (!(await Promise.race([this.queue.ready().then(() => true, () => false), this.stopped]))) break;
       const wait = lastBatchAt + BATCH_INTERVAL_MS - performance.now();
       if (wait > 0) await this.sleep(wait);
       lastBatchAt = performance.now();

@@ -298,12 +298,17 @@ export class DurableQueue {
 
   /** The oldest undelivered event; waits until there is one. Rejects once closed. */
   async next(): Promise<QueuedItem> {
+    await this.ready();
+    return this.readAt(this.head);
+  }
+
+  /** Resolves once an undelivered event is ready (without reading it). Rejects once closed. */
+  async ready(): Promise<void> {
     while (this.head >= this.durableSeq) {
       if (this.closed) throw new Error('queue closed');
       await new Promise<void>((r) => { this.wake = r; });
     }
     if (this.closed) throw new Error('queue closed');
-    return this.readAt(this.head);
   }
 
   /**
