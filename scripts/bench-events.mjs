@@ -1,6 +1,6 @@
 /* global process, URL, console */
-// PUT throughput with 0, 1 and 3 notification targets (src/bench/events.ts), run manually:
-//   node --import tsx scripts/bench-events.mjs [--count 3000] [--concurrency 16] [--rounds 3] [--workers 1] [--no-fsync]
+// PUT throughput with 0, 1 and 3 notification targets (and more --configs) (src/bench/events.ts), run manually:
+//   node --import tsx scripts/bench-events.mjs [--count 300] [--rounds 15] [--concurrency 16] [--workers 1] [--no-fsync] [--configs 0,redis,3]
 // Not part of npm test. Needs Redis and PostgreSQL on loopback.
 import { fileURLToPath } from 'node:url';
 

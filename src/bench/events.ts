@@ -1,11 +1,18 @@
 /**
- * Event notification overhead on PUT: the same PUT load (default 3000 PUTs of 4 KiB at
- * concurrency 16) against three s3gate servers started side by side on temp dirs:
- *   0 targets  — no notify_* target, no bucket rules (the baseline)
- *   1 target   — Redis namespace (HSET per PUT)
- *   3 targets  — Redis namespace + webhook (a receiver in a process of its own) + PostgreSQL namespace
- * Runs alternate between the three (order rotated each round) so drift hits all alike;
- * each run is compared with the baseline run of the same round, and the median of those
+ * Event notification overhead on PUT: the same PUT load (default 15 rounds of 300 PUTs
+ * of 4 KiB at concurrency 16) against s3gate servers started side by side on temp dirs, one per
+ * configuration (--configs, the first is the baseline; default 0,redis,3):
+ *   0         no notify_* target, no bucket rules (the baseline)
+ *   redis     Redis namespace (HSET per PUT); webhook, postgres: that target alone
+ *   queue     a Redis target at a closed port: the cost of the durable queue alone
+ *   queue3    three targets at closed ports
+ *   3         Redis namespace + webhook (a receiver in a process of its own) + PostgreSQL namespace
+ * The targets' servers (Redis, PostgreSQL, the receiver) share the machine's cores with
+ * s3gate and the load generator, so their CPU per event counts against PUT throughput.
+ * Runs alternate between the configurations (order rotated each round) so drift hits all
+ * alike; short runs and many rounds, because this shared machine's speed drifts by tens
+ * of percent within a minute (repeats of 1500-PUT runs differed by 15 points, of
+ * 300-PUT runs over 20 rounds by 3). Each run is compared with the baseline run of the same round, and the median of those
  * ratios over the rounds is printed (the slowdown), with the median ops/s.
  * After each run a sentinel PUT is made and its arrival at every target is awaited:
  * each queue is FIFO, so that is the time the backlog took to drain, printed too
@@ -49,6 +56,7 @@ interface EventsBenchOptions {
   rounds: string;
   workers: string;
   fsync: boolean;
+  configs: string;
 }
 
 interface Sinks {
@@ -105,12 +113,13 @@ function machineCpuMs(): number {
 export function eventsBenchCommand(): Command {
   return new Command('events')
     .description('PUT throughput with 0, 1 and 3 notification targets attached (Redis, webhook, PostgreSQL)')
-    .option('--count <n>', 'PUTs per run', '3000')
+    .option('--count <n>', 'PUTs per run', '300')
     .option('--concurrency <n>', 'concurrent PUTs', '16')
     .option('--size <bytes>', 'object size in bytes', '4096')
-    .option('--rounds <n>', 'runs per configuration (alternating)', '3')
+    .option('--rounds <n>', 'runs per configuration (alternating)', '15')
     .option('--workers <n>', 'worker processes of each s3gate', '1')
     .option('--no-fsync', 'start the servers with --no-fsync')
+    .option('--configs <list>', 'configurations to compare, the first is the baseline: 0, redis, webhook, postgres, queue (a target that is down), 3', '0,redis,3')
     .action(async (o: EventsBenchOptions) => { await runEventsBench(o); });
 }
 
@@ -143,27 +152,39 @@ async function startSinks(): Promise<Sinks> {
   return sinks;
 }
 
-function configs(s: Sinks): Config[] {
+/** The configurations the bench can compare, by the name --configs takes. */
+function configs(s: Sinks): Map<string, Config> {
   const redisEnv = { MINIO_NOTIFY_REDIS_ENABLE_b: 'on', MINIO_NOTIFY_REDIS_ADDRESS_b: '127.0.0.1:6379', MINIO_NOTIFY_REDIS_KEY_b: s.redisKey, MINIO_NOTIFY_REDIS_FORMAT_b: 'namespace' };
+  const webhookEnv = { MINIO_NOTIFY_WEBHOOK_ENABLE_b: 'on', MINIO_NOTIFY_WEBHOOK_ENDPOINT_b: s.webhookUrl };
+  const pgEnv = {
+    MINIO_NOTIFY_POSTGRES_ENABLE_b: 'on', MINIO_NOTIFY_POSTGRES_CONNECTION_STRING_b: 'host=127.0.0.1 port=5432 user=postgres dbname=test sslmode=disable',
+    MINIO_NOTIFY_POSTGRES_TABLE_b: s.pgTable, MINIO_NOTIFY_POSTGRES_FORMAT_b: 'namespace',
+  };
   const inRedis = async (k: string) => (await s.redis.hexists(s.redisKey, `${BUCKET}/${k}`)) === 1;
+  const inWebhook = (k: string) => s.webhookHas(`${BUCKET}/${k}`);
   const inPg = async (k: string) => {
     try { return (await s.pg.query(`SELECT 1 FROM ${s.pgTable} WHERE key = $1`, [`${BUCKET}/${k}`])).rowCount === 1; } catch { return false; }
   };
-  return [
-    { name: '0 targets', env: {}, arns: [], arrived: async () => true },
-    { name: '1 target (redis)', env: redisEnv, arns: ['arn:minio:sqs::b:redis'], arrived: inRedis },
-    {
+  const list: Array<[string, Config]> = [
+    ['0', { name: '0 targets', env: {}, arns: [], arrived: async () => true }],
+    ['redis', { name: '1 target (redis)', env: redisEnv, arns: ['arn:minio:sqs::b:redis'], arrived: inRedis }],
+    ['webhook', { name: '1 target (webhook)', env: webhookEnv, arns: ['arn:minio:sqs::b:webhook'], arrived: inWebhook }],
+    ['postgres', { name: '1 target (postgres)', env: pgEnv, arns: ['arn:minio:sqs::b:postgresql'], arrived: inPg }],
+    // Redis at a port nothing listens on: the cost of queueing alone (nothing is delivered).
+    ['queue', { name: '1 queue only (target down)', env: { ...redisEnv, MINIO_NOTIFY_REDIS_ADDRESS_b: '127.0.0.1:9' }, arns: ['arn:minio:sqs::b:redis'], arrived: async () => true }],
+    ['queue3', {
+      name: '3 queues only (targets down)',
+      env: { ...redisEnv, ...webhookEnv, ...pgEnv, MINIO_NOTIFY_REDIS_ADDRESS_b: '127.0.0.1:9', MINIO_NOTIFY_WEBHOOK_ENDPOINT_b: 'http://127.0.0.1:9/', MINIO_NOTIFY_POSTGRES_CONNECTION_STRING_b: 'host=127.0.0.1 port=9 user=postgres dbname=test sslmode=disable' },
+      arns: ['arn:minio:sqs::b:redis', 'arn:minio:sqs::b:webhook', 'arn:minio:sqs::b:postgresql'], arrived: async () => true,
+    }],
+    ['3', {
       name: '3 targets (redis+webhook+postgres)',
-      env: {
-        ...redisEnv,
-        MINIO_NOTIFY_WEBHOOK_ENABLE_b: 'on', MINIO_NOTIFY_WEBHOOK_ENDPOINT_b: s.webhookUrl,
-        MINIO_NOTIFY_POSTGRES_ENABLE_b: 'on', MINIO_NOTIFY_POSTGRES_CONNECTION_STRING_b: 'host=127.0.0.1 port=5432 user=postgres dbname=test sslmode=disable',
-        MINIO_NOTIFY_POSTGRES_TABLE_b: s.pgTable, MINIO_NOTIFY_POSTGRES_FORMAT_b: 'namespace',
-      },
+      env: { ...redisEnv, ...webhookEnv, ...pgEnv },
       arns: ['arn:minio:sqs::b:redis', 'arn:minio:sqs::b:webhook', 'arn:minio:sqs::b:postgresql'],
-      arrived: async (k) => (await inRedis(k)) && (await s.webhookHas(`${BUCKET}/${k}`)) && (await inPg(k)),
-    },
+      arrived: async (k) => (await inRedis(k)) && (await inWebhook(k)) && (await inPg(k)),
+    }],
   ];
+  return new Map(list);
 }
 
 /** Starts the server under test with the config's notify_* env (the bench CLI passes its env through). */
@@ -222,7 +243,13 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
   const sinks = await startSinks();
   const running: Running[] = [];
   try {
-    for (const [i, config] of configs(sinks).entries()) {
+    const known = configs(sinks);
+    const chosen = o.configs.split(',').map((n) => {
+      const c = known.get(n.trim());
+      if (!c) throw new Error(`unknown configuration '${n}' (known: ${[...known.keys()].join(', ')})`);
+      return c;
+    });
+    for (const [i, config] of chosen.entries()) {
       const server = await startWith(config, join(work, `data-${i}`), o);
       const ep: S3Endpoint = { host: '127.0.0.1', port: server.port, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1' };
       running.push({ config, server, ep, runs: [] });

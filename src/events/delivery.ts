@@ -2,8 +2,9 @@
  * The delivery loop of one target: takes the oldest queued event, calls target.send(),
  * and only after it resolved marks the event delivered and moves on, so events reach a
  * target in queue order, at least once. A target with sendBatch() gets every event that
- * is ready (up to MAX_BATCH) in one call instead, acknowledged as a whole: under load
- * that turns one round trip per event into one per batch; other targets get the ready
+ * is ready (up to MAX_BATCH) in one call instead, acknowledged as a whole (or up to the
+ * PartialDelivery it names): under load that turns one round trip per event into one
+ * per batch; other targets get the ready
  * events one after the other. Batches start at most every BATCH_INTERVAL_MS: an event
  * after a quiet spell goes out at once, a steady stream goes out in bursts (a round
  * trip costs the target server and this process far more CPU than an event in it, and
@@ -18,7 +19,7 @@
  * Going offline and coming back are logged once each (not once per retry); status()
  * gives online/queued/delivered/failed counts and the last error for the admin API.
  */
-import type { EventTarget } from './target.js';
+import { PartialDelivery, type EventTarget } from './target.js';
 import type { DurableQueue } from './queue.js';
 
 export interface DeliveryStatus {
@@ -127,6 +128,12 @@ export class DeliveryLoop {
           this.markOnline();
           backoff = this.initialBackoff;
         } catch (e) {
+          const acked = e instanceof PartialDelivery ? e.delivered : 0;
+          if (acked > 0) {
+            from += acked;
+            this.queue.ack(items[from - 1].seq);
+            this.delivered += acked;
+          }
           this.markFailure(e, 'event delivery failed; retrying (events stay queued, in order)');
           await this.sleep(backoff);
           backoff = Math.min(backoff * 2, this.maxBackoff);

@@ -35,15 +35,27 @@ export interface EventTarget {
   send(event: QueuedEvent): Promise<void>;
   /**
    * Optional: delivers several consecutive events in order with one round trip (a Redis
-   * pipeline/MULTI, one SQL transaction ...); resolves once all were acknowledged. On
-   * rejection the delivery loop retries the whole batch, so a prefix that was applied
-   * is applied again (at-least-once, as after a crash). The loop calls it whenever more
-   * than one event is ready, which is what keeps per-event cost low under load.
+   * pipeline/MULTI, one SQL transaction, pipelined HTTP requests ...); resolves once all
+   * were acknowledged. On rejection the delivery loop retries the whole batch, so a
+   * prefix that was applied is applied again (at-least-once, as after a crash), unless
+   * the rejection is a PartialDelivery naming the prefix that was acknowledged. The
+   * loop calls it whenever more than one event is ready, which is what keeps per-event
+   * cost low under load.
    */
   sendBatch?(events: QueuedEvent[]): Promise<void>;
   /** Cheap liveness check for status reporting. */
   isOnline(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * What sendBatch() rejects with when the first `delivered` events were acknowledged
+ * and the next one failed: the delivery loop acks those and retries from the next.
+ */
+export class PartialDelivery extends Error {
+  constructor(readonly delivered: number, readonly failure: Error) {
+    super(failure.message);
+  }
 }
 
 /** True for removal events, which namespace format turns into deletes. */

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { DurableQueue } from '../../src/events/queue.js';
 import { DeliveryLoop } from '../../src/events/delivery.js';
 import type { EventTarget, QueuedEvent } from '../../src/events/target.js';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRedisTarget } from '../../src/events/targets/redis.js';
+import { createWebhookTarget } from '../../src/events/targets/webhook.js';
 import { Redis } from 'ioredis';
 import { createHttpTestTarget } from './fixtures/http-target.js';
 import { freePort, startReceiver } from './fixtures/receiver.js';
@@ -130,6 +133,49 @@ test('a steady stream of events reaches Redis in batches, in order', async () =>
     await loop.stop();
     await redis.del(key);
     redis.disconnect();
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('webhook: a POST refused mid-batch is retried from that event; the ones acknowledged before it are not sent again', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 's3gate-delivery-'));
+  const got: string[] = [];
+  let refused = false;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      const key = JSON.parse(body).Key as string;
+      got.push(key);
+      // b/k5 is refused once, after b/k0..k4 were acknowledged in the same batch.
+      if (key === 'b/k5' && !refused) { refused = true; res.statusCode = 503; }
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  const queue = await DurableQueue.open({ dir, limit: 1000 });
+  // All 20 are queued before the loop starts, so the first batch holds all of them.
+  for (let i = 0; i < 20; i++) await queue.append(ev(i));
+  const loop = new DeliveryLoop(createWebhookTarget('p', { endpoint: `http://127.0.0.1:${port}/` }), queue, { arn: 'arn:minio:sqs::p:webhook', initialBackoffMs: 20 });
+  const origErr = console.error;
+  console.error = () => {};
+  try {
+    loop.start();
+    await until(() => loop.status().delivered === 20, 10000, '20 deliveries');
+    const want = Array.from({ length: 20 }, (_, i) => `b/k${i}`);
+    assert.ok(refused);
+    assert.deepEqual(got.slice(0, 5), want.slice(0, 5));
+    assert.equal(got.filter((k) => want.indexOf(k) < 5).length, 5, `k0..k4 were sent once each: ${got.join(' ')}`);
+    // From the refused one on, the last copy of each event arrives in order.
+    const lastCopies = want.map((k) => got.lastIndexOf(k));
+    assert.deepEqual([...lastCopies].sort((a, b) => a - b), lastCopies, got.join(' '));
+    assert.equal(loop.status().queued, 0);
+  } finally {
+    console.error = origErr;
+    await loop.stop();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
     await rm(dir, { recursive: true });
   }
 });

@@ -4,17 +4,21 @@
  * Each event is one POST to `endpoint` with Content-Type application/json and the body
  * {"EventName": ..., "Key": "bucket/object", "Records": [record]} (MinIO's event.Log).
  * Any 2xx answer is success; anything else, a network error or the timeout rejects.
+ * A batch is pipelined on one keep-alive connection (HTTP/1.1, answers in order): on
+ * the first failure the connection is closed and sendBatch() rejects with the count
+ * acknowledged before it. POSTs already sent behind the failed one may have reached the
+ * receiver; the delivery loop sends them again after it (at-least-once, and the last
+ * copy of every event arrives in order).
  *
  * auth_token: sent as "Authorization: Bearer <token>", or as it is when it already
  * has a scheme ("Basic abc", "Bearer xyz"). client_cert/client_key: PEM files for mTLS.
- * s3gate additions: `timeout` (whole request, default 10s) and `cert_authority`
+ * s3gate additions: `timeout` (longest wait for an answer, default 10s) and `cert_authority`
  * (a PEM bundle trusted in addition to the system roots, for private CAs).
  */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
 import { rootCertificates } from 'node:tls';
-import type { EventTarget, QueuedEvent } from '../target.js';
+import { Client } from 'undici';
+import { PartialDelivery, type EventTarget, type QueuedEvent } from '../target.js';
 import { LazyConnection } from './connection.js';
 import { tcpReachable } from './tcp-reachable.js';
 import { ONLINE_CHECK_TIMEOUT_MS } from './deadline.js';
@@ -70,71 +74,86 @@ export function validateWebhookOptions(id: string, options: Record<string, strin
   };
 }
 
+/**
+ * Most POSTs on the wire at once (HTTP/1.1 pipelining on the one keep-alive
+ * connection). The receiver answers them in order, so a burst of events costs one
+ * write and one wake-up on each side instead of one per event.
+ */
+const PIPELINE_DEPTH = 16;
+
 class WebhookTarget implements EventTarget {
   readonly type = 'webhook' as const;
-  /** The keep-alive agent, holding the mTLS material read from disk. */
-  private readonly agent: LazyConnection<http.Agent>;
+  /** One HTTP/1.1 connection (undici Client), holding the mTLS material read from disk. */
+  private readonly client: LazyConnection<Client>;
+  private readonly path: string;
 
   constructor(readonly id: string, private readonly settings: WebhookSettings) {
-    this.agent = new LazyConnection(`webhook target ${id}`, settings.timeoutMs, async () => this.makeAgent(), (a) => a.destroy());
+    this.client = new LazyConnection(`webhook target ${id}`, settings.timeoutMs, async () => this.makeClient(), (c) => c.destroy());
+    this.path = settings.endpoint.pathname + settings.endpoint.search;
   }
 
-  private makeAgent(): http.Agent {
+  private makeClient(): Client {
     const s = this.settings;
-    if (s.endpoint.protocol === 'http:') return new http.Agent({ keepAlive: true, maxSockets: 4 });
-    return new https.Agent({
-      keepAlive: true, maxSockets: 4,
-      cert: s.clientCert ? readFileSync(s.clientCert) : undefined,
-      key: s.clientKey ? readFileSync(s.clientKey) : undefined,
-      ca: s.certAuthority ? [...rootCertificates, readFileSync(s.certAuthority, 'utf8')] : undefined,
-    });
+    const tls = s.endpoint.protocol === 'https:'
+      ? {
+        cert: s.clientCert ? readFileSync(s.clientCert) : undefined,
+        key: s.clientKey ? readFileSync(s.clientKey) : undefined,
+        ca: s.certAuthority ? [...rootCertificates, readFileSync(s.certAuthority, 'utf8')] : undefined,
+      }
+      : undefined;
+    // Timeouts are enforced per answer below, with the target's own message.
+    return new Client(s.endpoint.origin, { pipelining: PIPELINE_DEPTH, headersTimeout: 0, bodyTimeout: 0, connect: tls });
   }
 
   /** MinIO only checks that the endpoint's port answers. */
   async init(): Promise<void> {
-    await this.agent.get();
+    await this.client.get();
     if (!(await this.reachable(this.settings.timeoutMs))) throw new Error(`webhook target ${this.id}: ${this.settings.endpoint.host} is not reachable`);
   }
 
-  async send(event: QueuedEvent): Promise<void> {
-    const agent = await this.agent.get();
-    const body = Buffer.from(minioLogMessage(event));
+  send(event: QueuedEvent): Promise<void> {
+    return this.sendBatch([event]);
+  }
+
+  /**
+   * One POST per event, pipelined, answers awaited in order. On the first failure the
+   * connection is closed, so nothing behind it is re-sent out of order, and
+   * PartialDelivery says how many were acknowledged before it.
+   */
+  async sendBatch(events: QueuedEvent[]): Promise<void> {
+    const client = await this.client.get();
     const s = this.settings;
-    const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Content-Length': body.length, 'User-Agent': 's3gate' };
-    if (s.authorization) headers.Authorization = s.authorization;
-    const request = s.endpoint.protocol === 'https:' ? https.request : http.request;
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 's3gate' };
+    if (s.authorization) headers.authorization = s.authorization;
+    // idempotent: lets undici pipeline POSTs; a repeat is what at-least-once allows anyway.
+    const answers = events.map((e) => client.request({ path: this.path, method: 'POST', headers, body: minioLogMessage(e), idempotent: true })
+      .then(async (res) => {
+        await res.body.dump();
+        if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`webhook target ${this.id}: ${s.endpoint.origin} answered ${res.statusCode}`);
+      }));
+    for (const a of answers) a.catch(() => {}); // awaited one by one below
+    let delivered = 0;
     try {
-      await new Promise<void>((resolve, reject) => {
-        // One timer per request, cleared as soon as it settles (AbortSignal.timeout would
-        // leave a live timer behind for every event for the full timeout).
-        const settle = (err?: Error) => {
-          clearTimeout(timer);
-          if (err) reject(err); else resolve();
-        };
-        const req = request(s.endpoint, { method: 'POST', agent, headers }, (res) => {
-          res.resume();
-          res.on('error', (err) => settle(new Error(`webhook target ${this.id}: ${err.message}`)));
-          res.on('end', () => {
-            const code = res.statusCode ?? 0;
-            if (code >= 200 && code < 300) settle();
-            else settle(new Error(`webhook target ${this.id}: ${s.endpoint.origin} answered ${code} ${res.statusMessage ?? ''}`.trim()));
-          });
-        });
-        // Declared after req (settle only runs from later callbacks, so it is set by then).
-        const timer = setTimeout(() => {
-          const err = new Error(`webhook target ${this.id}: no answer from ${s.endpoint.origin} within ${s.timeoutMs} ms`);
-          settle(err);
-          req.destroy(err);
-        }, s.timeoutMs);
-        req.on('error', (err) => settle(err.message.startsWith('webhook target ') ? err : new Error(`webhook target ${this.id}: ${err.message}`)));
-        req.end(body);
-      });
+      for (const a of answers) {
+        await this.withinTimeout(a);
+        delivered++;
+      }
     } catch (err) {
-      // Fresh agent (and re-read certificates) after a network failure; a non-2xx
-      // answer came over a working connection.
-      if (!/ answered \d+/.test((err as Error).message)) this.agent.drop(agent);
-      throw err;
+      this.client.drop(client);
+      const e = err as Error;
+      const wrapped = e.message.startsWith('webhook target ') ? e : new Error(`webhook target ${this.id}: ${e.message}`);
+      throw delivered > 0 ? new PartialDelivery(delivered, wrapped) : wrapped;
     }
+  }
+
+  /** The answer, or a rejection once the receiver was silent for the timeout. */
+  private withinTimeout(answer: Promise<void>): Promise<void> {
+    const ms = this.settings.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`webhook target ${this.id}: no answer from ${this.settings.endpoint.origin} within ${ms} ms`)), ms);
+    });
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
   }
 
   isOnline(): Promise<boolean> {
@@ -149,7 +168,7 @@ class WebhookTarget implements EventTarget {
   }
 
   close(): Promise<void> {
-    return this.agent.close();
+    return this.client.close();
   }
 }
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { createWebhookTarget, validateWebhookOptions, WEBHOOK_OPTIONS } from '../../../src/events/targets/webhook.js';
+import { PartialDelivery } from '../../../src/events/target.js';
 import { closedPort } from '../../helpers/services.js';
 import { lifecycle, rejectsWithin } from './fixtures.js';
 
@@ -106,6 +107,53 @@ describe('webhook target (HTTP receiver in the test)', () => {
       // The per-request timer is cleared on success: a finished send never times out later.
       await new Promise((r) => setTimeout(r, 400));
       assert.equal(connections, 1);
+    } finally {
+      await target.close();
+      await rx.close();
+    }
+  });
+
+  it('pipelines a batch on the one connection: every POST is on the wire before the first answer, answers in order', async () => {
+    const server = http.createServer();
+    let connections = 0;
+    server.on('connection', () => { connections++; });
+    // Holds every answer until all 10 requests have arrived: only a pipelining client finishes.
+    const held: Array<() => void> = [];
+    const bodies: string[] = [];
+    server.on('request', (req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        bodies.push(body);
+        held.push(() => res.end());
+        if (held.length === 10) for (const answer of held) answer();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    const target = createWebhookTarget('pipe', { endpoint: `http://127.0.0.1:${port}/`, timeout: '3s' });
+    try {
+      const events = Array.from({ length: 10 }, (_, i) => lifecycle('b', `k${i}`).created);
+      await target.sendBatch!(events);
+      assert.deepEqual(bodies.map((b) => JSON.parse(b).Key), events.map((e) => e.key));
+      assert.equal(connections, 1);
+    } finally {
+      await target.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('a batch whose 4th POST is refused rejects with PartialDelivery(3), so only the rest is sent again', async () => {
+    let n = 0;
+    const rx = await receiver(http.createServer(), () => (++n === 4 ? 503 : 200));
+    const target = createWebhookTarget('partial', { endpoint: `http://127.0.0.1:${rx.port}/` });
+    try {
+      const events = Array.from({ length: 8 }, (_, i) => lifecycle('b', `k${i}`).created);
+      const err = await target.sendBatch!(events).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof PartialDelivery, String(err));
+      assert.equal(err.delivered, 3);
+      assert.match(err.message, /webhook target partial: .* answered 503/);
     } finally {
       await target.close();
       await rx.close();
