@@ -13,9 +13,10 @@
  * or may not be there after a crash. A new segment's directory entry is synced too.
  * An fdatasync costs far more CPU than the write (about 0.35 ms on these VMs, as much
  * as a small PUT's own fsyncs), so when appends arrive faster than one per
- * COMMIT_WAIT_MS (concurrent PUTs) a batch waits that long for company before its
- * sync: a few ms more on the response, several events per fdatasync. Appends further
- * apart (a lone client) never wait.
+ * COMMIT_WAIT_MS and while others are still being written (concurrent PUTs), a batch
+ * waits that long for company before its sync: a few ms more on the response, several
+ * events per fdatasync. Appends further apart, and a lone client's appends (each one
+ * made after the previous one resolved, however fast), never wait.
  * With fsync 'none' (an option for tests and for file systems where fsync is very slow)
  * an append resolves after write(): it survives kill -9 (the data is in the kernel) but
  * not a power cut.
@@ -72,6 +73,8 @@ interface PendingAppend {
 const OFFSET_WRITE_DELAY_MS = 100;
 /** How long a batch waits for more appends before its fdatasync, under load only. */
 const COMMIT_WAIT_MS = 3;
+/** How long an overlap of appends counts as a sign of concurrent writers. */
+const OVERLAP_MEMORY_MS = 100;
 const SEGMENT_RE = /^(\d{16})\.jsonl$/;
 const OFFSET_FILE = 'offset.json';
 /** offset.json is always this long ({"next":N} padded with spaces, then a newline). */
@@ -138,6 +141,8 @@ export class DurableQueue {
   /** Time of the last append and the moving average of the gaps between appends (ms). */
   private lastAppendAt = -Infinity;
   private appendGapMs = 100;
+  /** Last time an append arrived while an earlier one was still being written. */
+  private lastOverlapAt = -Infinity;
 
   /** Appends refused because the queue was full. */
   overflowCount = 0;
@@ -220,6 +225,7 @@ export class DurableQueue {
     const gap = Math.min(now - this.lastAppendAt, 100);
     this.appendGapMs = (this.appendGapMs + gap) / 2;
     this.lastAppendAt = now;
+    if (this.flushing) this.lastOverlapAt = now;
     return new Promise((resolve) => {
       this.pending.push({ seq: this.nextSeq++, line: text, event, resolve });
       if (!this.flushing) this.flushing = this.flushLoop();
@@ -231,7 +237,9 @@ export class DurableQueue {
     await new Promise<void>((r) => setImmediate(r));
     try {
       while (this.pending.length > 0) {
-        if (this.sync && this.appendGapMs < COMMIT_WAIT_MS) await new Promise<void>((r) => setTimeout(r, COMMIT_WAIT_MS));
+        if (this.sync && this.appendGapMs < COMMIT_WAIT_MS && performance.now() - this.lastOverlapAt < OVERLAP_MEMORY_MS) {
+          await new Promise<void>((r) => setTimeout(r, COMMIT_WAIT_MS));
+        }
         const batch = this.pending.splice(0);
         try {
           await this.writeBatch(batch);

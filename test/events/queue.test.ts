@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, open, readdir, readFile, appendFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -112,7 +112,7 @@ test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothin
   await rm(dir, { recursive: true });
 });
 
-test('appends that arrive faster than one per 3 ms share an fdatasync; every one is durable when it resolves', async () => {
+test('appends that arrive faster than one per 3 ms while others are being synced share an fdatasync; every one is durable when it resolves', async () => {
   const dir = await tempDir();
   const q = await DurableQueue.open({ dir, limit: 1000 });
   // Count the fdatasync calls of every file handle.
@@ -121,7 +121,8 @@ test('appends that arrive faster than one per 3 ms share an fdatasync; every one
   await probe.close();
   const original = proto.datasync;
   let syncs = 0;
-  proto.datasync = function (this: unknown) { syncs++; return original.call(this); };
+  // Each fdatasync takes at least 2 ms (a slow disk), so the appends overlap.
+  proto.datasync = async function (this: unknown) { syncs++; await new Promise((r) => setTimeout(r, 2)); return original.call(this); };
   try {
     const done: Array<Promise<boolean>> = [];
     for (let i = 0; i < 60; i++) {
@@ -129,7 +130,8 @@ test('appends that arrive faster than one per 3 ms share an fdatasync; every one
       await new Promise((r) => setTimeout(r, 1));
     }
     assert.deepEqual(await Promise.all(done), new Array(60).fill(true));
-    assert.ok(syncs <= 30, `60 appends 1 ms apart took ${syncs} fdatasyncs`);
+    // Without the wait a batch holds what arrived during one sync, about 2: 30 syncs.
+    assert.ok(syncs <= 20, `60 appends 1 ms apart took ${syncs} fdatasyncs`);
   } finally {
     proto.datasync = original;
   }
@@ -138,5 +140,22 @@ test('appends that arrive faster than one per 3 ms share an fdatasync; every one
   const reopened = await DurableQueue.open({ dir, limit: 1000 });
   assert.deepEqual(await drain(reopened), Array.from({ length: 60 }, (_, i) => i));
   await reopened.close();
+  await rm(dir, { recursive: true });
+});
+
+test('a lone writer (each append made after the previous one resolved) never waits for company', async () => {
+  const dir = await tempDir();
+  const q = await DurableQueue.open({ dir, limit: 1000 });
+  // setTimeout is frozen: an append that waited for company would never resolve.
+  mock.timers.enable({ apis: ['setTimeout'] });
+  let stuck: NodeJS.Timeout | undefined;
+  try {
+    const deadline = new Promise<never>((_, reject) => { stuck = setInterval(() => reject(new Error('an append waited on a timer')), 10_000); });
+    for (let i = 0; i < 50; i++) assert.equal(await Promise.race([q.append(ev(i)), deadline]), true);
+  } finally {
+    clearInterval(stuck);
+    mock.timers.reset();
+  }
+  await q.close();
   await rm(dir, { recursive: true });
 });
