@@ -63,6 +63,8 @@ export function benchCommand(): Command {
     .option('--no-nginx', 'skip the nginx reference')
     .addOption(new Option('--nginx-root <dir>', 'with --endpoint: the directory that endpoint serves (nginx reads the same files)'))
     .action(async (o: BenchOptions) => { await runBench(o); })
+    // `bench events --concurrency 64` is the events bench's option, not this one's.
+    .enablePositionalOptions()
     .addCommand(eventsBenchCommand());
 }
 

@@ -10,7 +10,7 @@ const [command, ...rest] = process.argv.slice(2);
 if (command === 'admin') process.exitCode = await runAdminCli(rest);
 else if (command === 'alias') process.exitCode = await runAliasCli(rest);
 else {
-  const program = new Command('s3gate').description('S3 gateway for a directory tree').version(VERSION);
+  const program = new Command('s3gate').description('S3 gateway for a directory tree').version(VERSION).enablePositionalOptions();
   program.addCommand(serverCommand());
   program.addCommand(benchCommand());
   program.command('admin').description('administer a server (mc admin compatible): s3gate admin --help');
