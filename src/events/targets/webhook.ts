@@ -76,8 +76,9 @@ export function validateWebhookOptions(id: string, options: Record<string, strin
 
 /**
  * Most POSTs on the wire at once (HTTP/1.1 pipelining on the one keep-alive
- * connection). The receiver answers them in order, so a burst of events costs one
- * write and one wake-up on each side instead of one per event.
+ * connection). The receiver answers them in order; a burst costs both sides fewer
+ * writes and wake-ups than one round trip per event (bursts of 50 measured here:
+ * 135 against 176 us of sender CPU and 80 against 123 us of receiver CPU per event).
  */
 const PIPELINE_DEPTH = 16;
 
