@@ -8,9 +8,12 @@
  * target is disabled.
  *
  * Queue location: <queue_dir or <sysDir>/queues>/<instance-id>/<type>-<id>/, so several
- * instances sharing a data dir (or a queue_dir) never share a queue.
+ * instances sharing a data dir (or a queue_dir) never share a queue. The queues of an
+ * instance that is gone (restarted on another port, or a container with a new
+ * hostname) are taken over by a live one running the same target (queue-lease.ts).
  */
 import { join } from 'node:path';
+import { ADOPT_INTERVAL_MS, adoptOrphanQueues, LeaseKeeper, type Staleness } from './queue-lease.js';
 import type { ConfigService } from '../config/service.js';
 import type { ConfigTarget } from '../config/subsystem.js';
 import { formatTargetArn, targetKey } from './arn.js';
@@ -30,6 +33,9 @@ export interface RegistryOptions {
   maxBackoffMs?: number;
   /** Prints the `SQS ARNs: ...` line; default console.log. */
   announce?: (line: string) => void;
+  /** When another instance counts as gone, and how often to look (tests shorten them). */
+  staleness?: Staleness;
+  adoptIntervalMs?: number;
 }
 
 interface Entry {
@@ -40,6 +46,9 @@ interface Entry {
   error?: string;
   type: string;
   id: string;
+  /** Where its queue lives: <root>/<instance-id>/<name>. */
+  root?: string;
+  name?: string;
 }
 
 /** Options as the target factory takes them: the event system's own keys removed. */
@@ -58,7 +67,15 @@ export function enabledTargets(config: ConfigService): Array<{ config: ConfigTar
 }
 
 export function queueDirFor(sysDir: string, instanceId: string, queueDir: string, type: string, id: string): string {
-  return join(queueDir || join(sysDir, 'queues'), instanceId, `${type}-${encodeURIComponent(id)}`);
+  return join(queueRoot(sysDir, queueDir), instanceId, queueName(type, id));
+}
+
+function queueRoot(sysDir: string, queueDir: string): string {
+  return queueDir || join(sysDir, 'queues');
+}
+
+function queueName(type: string, id: string): string {
+  return `${type}-${encodeURIComponent(id)}`;
 }
 
 export class TargetRegistry {
@@ -68,8 +85,15 @@ export class TargetRegistry {
   private chain: Promise<void> = Promise.resolve();
   private lastAnnounced = '';
   private closed = false;
+  /** This instance's lease in each queue root in use. */
+  private readonly leases = new Map<string, Promise<LeaseKeeper>>();
+  private readonly adoptTimer: NodeJS.Timeout;
 
-  constructor(private readonly opts: RegistryOptions) {}
+  constructor(private readonly opts: RegistryOptions) {
+    // Queues of instances that went away meanwhile (see queue-lease.ts).
+    this.adoptTimer = setInterval(() => { this.chain = this.chain.then(() => this.adoptAll()).catch(() => {}); }, opts.adoptIntervalMs ?? ADOPT_INTERVAL_MS);
+    this.adoptTimer.unref();
+  }
 
   /** Brings the running targets in line with the config (serialized). */
   reconcile(): Promise<void> {
@@ -117,12 +141,16 @@ export class TargetRegistry {
       const options = targetOptions(config);
       const q = parseQueueOptions(config.subsys, id, options);
       const target = mod.create(id, options);
+      entry.root = queueRoot(this.opts.sysDir, q.queueDir);
+      entry.name = queueName(type, id);
+      await this.lease(entry.root);
       const queue = await DurableQueue.open({
-        dir: queueDirFor(this.opts.sysDir, this.opts.instanceId, q.queueDir, type, id),
+        dir: join(entry.root, this.opts.instanceId, entry.name),
         limit: q.queueLimit,
         fsync: this.opts.fsync,
         name: arn,
       });
+      await this.adopt(entry, queue);
       entry.loop = new DeliveryLoop(target, queue, { arn, initialBackoffMs: this.opts.initialBackoffMs, maxBackoffMs: this.opts.maxBackoffMs });
       entry.loop.start();
       if (queue.size > 0) console.log(JSON.stringify({ level: 'info', msg: 'replaying queued events', target: arn, queued: queue.size }));
@@ -131,6 +159,25 @@ export class TargetRegistry {
       console.error(JSON.stringify({ level: 'error', msg: 'notification target not started', target: arn, error: entry.error }));
     }
     return entry;
+  }
+
+  private lease(root: string): Promise<LeaseKeeper> {
+    let keeper = this.leases.get(root);
+    if (!keeper) {
+      const k = new LeaseKeeper(root, this.opts.instanceId);
+      keeper = k.start().then(() => k);
+      this.leases.set(root, keeper);
+    }
+    return keeper;
+  }
+
+  private adopt(entry: Entry, into: DurableQueue): Promise<number> {
+    return adoptOrphanQueues({ root: entry.root!, instanceId: this.opts.instanceId, name: entry.name!, into, fsync: this.opts.fsync, ...this.opts.staleness });
+  }
+
+  private async adoptAll(): Promise<void> {
+    if (this.closed) return;
+    for (const e of this.entries.values()) if (e.loop) await this.adopt(e, e.loop.queue);
   }
 
   /** Appends to each target's queue; resolves when all are durable. Unknown keys are skipped. */
@@ -152,8 +199,10 @@ export class TargetRegistry {
   async close(): Promise<void> {
     await this.chain;
     this.closed = true;
+    clearInterval(this.adoptTimer);
     const loops = [...this.entries.values()].map((e) => e.loop?.stop());
     this.entries.clear();
     await Promise.all(loops);
+    await Promise.all([...this.leases.values()].map(async (k) => (await k).stop()));
   }
 }

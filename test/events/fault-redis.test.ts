@@ -175,3 +175,34 @@ for (const workers of [1, 2]) {
     }
   });
 }
+
+test('kill -9 with events queued, restart on another port (a new instance id): the old queue is taken over, none lost', async () => {
+  await requireService('redis');
+  const target = await ThrowawayRedis.reserve();
+  const dataDir = mkdtempSync(join(tmpdir(), 's3gate-fault-'));
+  const start = async () => startServer({ dataDir, port: await closedPort(), env: serverEnv(target.port) });
+  let server: TestServer | undefined;
+  const redis = new Redis({ port: target.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    server = await start();
+    const s3 = server.s3({ maxAttempts: 1 });
+    await configureBucket(s3);
+    const acked: Op[] = [];
+    await runOperations(s3, 20, 'moved', acked);
+    await server.stop('SIGKILL');
+
+    await target.start();
+    await redis.connect();
+    server = await start();
+    // Taken over once the dead instance's lease has said the same for 10 s (checked every 10 s).
+    await until(async () => (await redis.llen(LIST)) >= 20, 60_000, '20 events of the old instance in redis');
+    await sleep(300);
+    assert.deepEqual(await delivered(redis), acked);
+    assert.match(server.output(), /took over the queued events of a gone instance/);
+  } finally {
+    redis.disconnect();
+    await server?.stop();
+    await target.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,200 @@
+/**
+ * Queues left behind by an instance that is gone, and how a live one takes them over.
+ *
+ * Queues are per instance: <root>/<instance-id>/<type>-<id>/, the id being hostname-port.
+ * An instance restarted under another id (another port, a container with a new
+ * hostname) would otherwise leave its undelivered events behind for good. So each
+ * instance keeps a lease, <root>/<instance-id>/lease.json ({host, pid, heartbeatAt}),
+ * rewritten every HEARTBEAT_MS and marked closed on a clean shutdown. An instance is
+ * gone when its lease has not changed for 30 s, or for 10 s when it says closed or (on
+ * this host) names a pid that no longer runs, as measured by the observer's own clock:
+ * hosts need not agree on the time, and an instance restarting under the same id
+ * rewrites its lease before it opens its queues. A directory without a lease (queues of
+ * an older s3gate) is gone when nothing in it changed for 30 s. Live instances look
+ * every ADOPT_INTERVAL_MS.
+ *
+ * Taking over: a live instance running the same target claims the gone instance's queue
+ * by renaming it into its own directory as <type>-<id>.from-<instance-id> (atomic, so
+ * of two instances only one gets it), appends its undelivered events, in order, to its
+ * own queue of that target, and deletes it. A claim cut short by a crash is finished at
+ * the next start; the events appended before the crash are then appended again, which
+ * is at-least-once like every other repeat.
+ */
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { DurableQueue } from './queue.js';
+
+const LEASE_FILE = 'lease.json';
+export const HEARTBEAT_MS = 5_000;
+/** No heartbeat for this long: the instance is gone. */
+const DEFAULT_STALE_MS = 30_000;
+/** A closed lease or a dead pid (on this host) unchanged for this long: gone. */
+const QUICK_MS = 2 * HEARTBEAT_MS;
+/** How often a live instance looks for gone instances' queues. */
+export const ADOPT_INTERVAL_MS = 10_000;
+const CLAIM_MARK = '.from-';
+
+interface Lease {
+  host: string;
+  pid: number;
+  heartbeatAt: number;
+  closed?: boolean;
+}
+
+function log(level: string, msg: string, fields: Record<string, unknown>): void {
+  const line = JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields });
+  if (level === 'info') console.log(line);
+  else console.error(line);
+}
+
+/** Keeps this instance's lease in one queue root fresh. */
+export class LeaseKeeper {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly dir: string;
+
+  constructor(root: string, instanceId: string) {
+    this.dir = join(root, instanceId);
+  }
+
+  async start(): Promise<void> {
+    await this.write(false);
+    this.timer = setInterval(() => { void this.write(false); }, HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  /** Marks the lease closed: this instance's queues may be taken over at once. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.write(true);
+  }
+
+  private async write(closed: boolean): Promise<void> {
+    const lease: Lease = { host: hostname(), pid: process.pid, heartbeatAt: Date.now(), ...(closed ? { closed } : {}) };
+    try {
+      await mkdir(this.dir, { recursive: true });
+      const tmp = join(this.dir, `${LEASE_FILE}.tmp`);
+      await writeFile(tmp, JSON.stringify(lease));
+      await rename(tmp, join(this.dir, LEASE_FILE));
+    } catch (e) {
+      log('warn', 'event queue lease not written', { dir: this.dir, error: String(e) });
+    }
+  }
+}
+
+function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Newest modification time of anything up to two levels below dir. */
+async function newestChange(dir: string): Promise<number> {
+  let newest = (await stat(dir)).mtimeMs;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, (await stat(path)).mtimeMs);
+    if (entry.isDirectory()) for (const f of await readdir(path)) newest = Math.max(newest, (await stat(join(path, f)).catch(() => ({ mtimeMs: 0 }))).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * What each other instance's lease said when it was first seen saying it (this
+ * process's clock only: the hosts sharing a directory need not agree on the time).
+ */
+const observed = new Map<string, { said: string; since: number }>();
+
+export interface Staleness {
+  /** A lease unchanged this long: the instance is gone (default 30 s). */
+  staleMs?: number;
+  /** A closed lease, or one of a dead pid on this host, unchanged this long (default 10 s). */
+  quickMs?: number;
+}
+
+async function isGone(instanceDir: string, t: Staleness): Promise<boolean> {
+  let text: string | undefined;
+  try {
+    text = await readFile(join(instanceDir, LEASE_FILE), 'utf8');
+  } catch { /* no lease: an older s3gate's queues, or a lease being replaced */ }
+  let lease: Lease | undefined;
+  try { lease = text === undefined ? undefined : JSON.parse(text) as Lease; } catch { /* torn: changing */ }
+  const said = text ?? `changed ${await newestChange(instanceDir)}`;
+  const now = performance.now();
+  const seen = observed.get(instanceDir);
+  if (!seen || seen.said !== said) {
+    observed.set(instanceDir, { said, since: now });
+    return false;
+  }
+  // Even a closed lease must stay unchanged a while: the instance may be restarting
+  // under the same id, and rewrites its lease before it opens its queues.
+  const ended = lease !== undefined && (lease.closed === true || (lease.host === hostname() && !pidRuns(lease.pid)));
+  return now - seen.since > (ended ? t.quickMs ?? QUICK_MS : t.staleMs ?? DEFAULT_STALE_MS);
+}
+
+export interface AdoptOptions extends Staleness {
+  root: string;
+  instanceId: string;
+  /** The target's queue directory name, '<type>-<id>'. */
+  name: string;
+  into: DurableQueue;
+  fsync?: 'always' | 'none';
+}
+
+/**
+ * Moves the undelivered events of gone instances' queues for this target into `into`.
+ * Returns how many were moved. Never throws: a failure is logged and retried later.
+ */
+export async function adoptOrphanQueues(o: AdoptOptions): Promise<number> {
+  const own = join(o.root, o.instanceId);
+  let moved = 0;
+  try {
+    const claims = (await readdir(own)).filter((n) => n.startsWith(o.name + CLAIM_MARK)).map((n) => join(own, n));
+    for (const entry of await readdir(o.root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name === o.instanceId) continue;
+      const other = join(o.root, entry.name);
+      const queueDir = join(other, o.name);
+      if (!(await stat(queueDir).then((s) => s.isDirectory(), () => false))) continue;
+      if (!(await isGone(other, o))) continue;
+      const claim = join(own, `${o.name}${CLAIM_MARK}${entry.name}`);
+      try {
+        await rename(queueDir, claim);
+        claims.push(claim);
+      } catch (e) {
+        // Another instance claimed it first (ENOENT), or an earlier claim of ours is there.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log('warn', 'event queue of a gone instance not claimed', { queue: queueDir, error: String(e) });
+      }
+      // An instance directory holding nothing but its lease is removed.
+      const left = await readdir(other).catch(() => [LEASE_FILE]);
+      if (left.every((n) => n.startsWith(LEASE_FILE))) await rm(other, { recursive: true, force: true });
+    }
+    for (const claim of claims) moved += await drainInto(claim, o);
+  } catch (e) {
+    log('error', 'event queues of gone instances not taken over (retried later)', { root: o.root, target: o.name, error: String(e) });
+  }
+  return moved;
+}
+
+/** Appends a claimed queue's undelivered events to `into`, in order, then deletes it. */
+async function drainInto(claim: string, o: AdoptOptions): Promise<number> {
+  const from = await DurableQueue.open({ dir: claim, limit: Number.MAX_SAFE_INTEGER, fsync: o.fsync, name: claim });
+  let moved = 0;
+  try {
+    while (from.size > 0) {
+      const items = await from.nextBatch(1000);
+      const ok = await Promise.all(items.map((i) => o.into.append(i.event)));
+      if (ok.includes(false)) throw new Error(`the target's own queue refused ${ok.filter((x) => !x).length} of them (full, or a write error)`);
+      from.ack(items[items.length - 1].seq);
+      await from.commit();
+      moved += items.length;
+    }
+  } finally {
+    await from.close();
+  }
+  await rm(claim, { recursive: true, force: true });
+  log('info', 'took over the queued events of a gone instance', { queue: claim, into: o.into.dir, events: moved });
+  return moved;
+}
