@@ -52,6 +52,7 @@ function log(level: string, msg: string, fields: Record<string, unknown>): void 
 export class LeaseKeeper {
   private timer: NodeJS.Timeout | undefined;
   private readonly dir: string;
+  private failing = false;
 
   constructor(root: string, instanceId: string) {
     this.dir = join(root, instanceId);
@@ -76,8 +77,10 @@ export class LeaseKeeper {
       const tmp = join(this.dir, `${LEASE_FILE}.tmp`);
       await writeFile(tmp, JSON.stringify(lease));
       await rename(tmp, join(this.dir, LEASE_FILE));
+      this.failing = false;
     } catch (e) {
-      log('warn', 'event queue lease not written', { dir: this.dir, error: String(e) });
+      if (!this.failing) log('warn', 'event queue lease not written (logged once until it works again)', { dir: this.dir, error: String(e) });
+      this.failing = true;
     }
   }
 }

@@ -90,7 +90,8 @@ export class TargetRegistry {
   private readonly adoptTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: RegistryOptions) {
-    // Queues of instances that went away meanwhile (see queue-lease.ts).
+    // Queues of instances that went away (see queue-lease.ts): looked for on a timer,
+    // never in start(), so a large take-over does not hold up events waiting for it.
     this.adoptTimer = setInterval(() => { this.chain = this.chain.then(() => this.adoptAll()).catch(() => {}); }, opts.adoptIntervalMs ?? ADOPT_INTERVAL_MS);
     this.adoptTimer.unref();
   }
@@ -150,7 +151,6 @@ export class TargetRegistry {
         fsync: this.opts.fsync,
         name: arn,
       });
-      await this.adopt(entry, queue);
       entry.loop = new DeliveryLoop(target, queue, { arn, initialBackoffMs: this.opts.initialBackoffMs, maxBackoffMs: this.opts.maxBackoffMs });
       entry.loop.start();
       if (queue.size > 0) console.log(JSON.stringify({ level: 'info', msg: 'replaying queued events', target: arn, queued: queue.size }));
