@@ -66,10 +66,7 @@ export function enabledTargets(config: ConfigService): Array<{ config: ConfigTar
   });
 }
 
-export function queueDirFor(sysDir: string, instanceId: string, queueDir: string, type: string, id: string): string {
-  return join(queueRoot(sysDir, queueDir), instanceId, queueName(type, id));
-}
-
+/** Queues live in <root>/<instance-id>/<name>. */
 function queueRoot(sysDir: string, queueDir: string): string {
   return queueDir || join(sysDir, 'queues');
 }
