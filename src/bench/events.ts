@@ -18,6 +18,11 @@
  * each queue is FIFO, so that is the time the backlog took to drain, printed too
  * (delivery must keep up, or a long run would only be measuring queue appends).
  *
+ * --together loads every server at once instead, for the same 1.5 s window each round:
+ * then each server's own CPU per PUT is measured under the same machine conditions (the
+ * most repeatable figure of what s3gate itself spends per event), while ops/s become
+ * shares of one machine.
+ *
  * Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (user postgres, db test).
  */
 import { Command } from 'commander';
@@ -57,7 +62,11 @@ interface EventsBenchOptions {
   workers: string;
   fsync: boolean;
   configs: string;
+  together: boolean;
 }
+
+/** --together: how long every server is loaded at once in a round. */
+const TOGETHER_WINDOW_MS = 1500;
 
 interface Sinks {
   redisKey: string;
@@ -119,6 +128,7 @@ export function eventsBenchCommand(): Command {
     .option('--rounds <n>', 'runs per configuration (alternating)', '15')
     .option('--workers <n>', 'worker processes of each s3gate', '1')
     .option('--no-fsync', 'start the servers with --no-fsync')
+    .option('--together', 'load all configurations at once in each round (1.5 s windows): each server\'s CPU per PUT is then measured under the same machine conditions; ops/s become shares of one machine')
     .option('--configs <list>', 'configurations to compare, the first is the baseline: 0, redis, webhook, postgres, queue (a target that is down), 3', '0,redis,3')
     .action(async (o: EventsBenchOptions) => { await runEventsBench(o); });
 }
@@ -217,15 +227,17 @@ async function waitFor(probe: () => Promise<boolean>, ms: number, what: string):
 }
 
 let sentinels = 0;
-async function measure(r: Running, o: EventsBenchOptions, body: Buffer): Promise<void> {
-  const count = parseInt(o.count, 10);
+/** One run: `count` PUTs, or as many as fit in `windowMs` when that is given. */
+async function measure(r: Running, o: EventsBenchOptions, body: Buffer, windowMs?: number): Promise<void> {
   const keyspace = 1024;
   const cpu0 = cpuMs(r.server.pid);
   const machine0 = machineCpuMs();
   const result = await runLoad({
-    host: r.ep.host, port: r.ep.port, concurrency: parseInt(o.concurrency, 10), durationMs: 600_000, maxOps: count,
+    host: r.ep.host, port: r.ep.port, concurrency: parseInt(o.concurrency, 10),
+    durationMs: windowMs ?? 600_000, maxOps: windowMs ? Number.MAX_SAFE_INTEGER : parseInt(o.count, 10),
     next: (n) => s3Put(r.ep, `/${BUCKET}/obj/${n % keyspace}`, body),
   });
+  const count = result.ops;
   if (result.errors) throw new Error(`${r.config.name}: ${result.errors} errors, first: ${result.firstError}`);
   const t = performance.now();
   const key = `sentinel-${sentinels++}`;
@@ -257,16 +269,25 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
       await putNotification(ep, config.arns);
     }
     const body = randomBytes(parseInt(o.size, 10));
-    process.stdout.write(`s3gate events bench: ${o.count} PUTs of ${o.size} B at concurrency ${o.concurrency}, ${o.rounds} alternating rounds, ${o.workers} worker(s), fsync ${o.fsync ? 'on' : 'off'}\n`);
+    const shape = o.together ? `all servers loaded at once for ${TOGETHER_WINDOW_MS} ms` : `${o.count} PUTs`;
+    process.stdout.write(`s3gate events bench: ${shape} of ${o.size} B at concurrency ${o.concurrency} each, ${o.rounds} ${o.together ? '' : 'alternating '}rounds, ${o.workers} worker(s), fsync ${o.fsync ? 'on' : 'off'}\n`);
     // Warm-up (JIT, connections, table creation), not counted.
     for (const r of running) { await measure(r, { ...o, count: '300' }, body); r.runs.length = 0; }
     const rounds = Math.max(1, parseInt(o.rounds, 10));
+    const report = (round: number, r: Running) => {
+      const last = r.runs[r.runs.length - 1];
+      process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${last.cpuUsPerPut.toFixed(0)} us/PUT, machine CPU ${last.machineUsPerPut.toFixed(0)} us/PUT\n`);
+    };
     for (let round = 0; round < rounds; round++) {
+      if (o.together) {
+        await Promise.all(running.map((r) => measure(r, o, body, TOGETHER_WINDOW_MS)));
+        for (const r of running) report(round, r);
+        continue;
+      }
       for (let j = 0; j < running.length; j++) {
         const r = running[(round + j) % running.length];
         await measure(r, o, body);
-        const last = r.runs[r.runs.length - 1];
-        process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${last.cpuUsPerPut.toFixed(0)} us/PUT, machine CPU ${last.machineUsPerPut.toFixed(0)} us/PUT\n`);
+        report(round, r);
       }
     }
     // Each figure against the baseline of the same round, then the median over rounds:
@@ -287,7 +308,8 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
         median(r.runs.map((x) => x.result.p99Ms)).toFixed(2).padStart(6),
         median(r.runs.map((x) => x.drainMs)).toFixed(0).padStart(8),
         `${cpu.toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.cpuUsPerPut) - 1)})`.padEnd(17),
-        `${machine.toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.machineUsPerPut) - 1)})`,
+        // Together, the machine's CPU is everyone's: no per-configuration figure.
+        o.together ? '     -' : `${machine.toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.machineUsPerPut) - 1)})`,
       ];
       process.stdout.write(cols.join('  ') + '\n');
     }
