@@ -17,7 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { Client } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import { PartialDelivery, type EventTarget, type QueuedEvent } from '../target.js';
 import { LazyConnection } from './connection.js';
 import { tcpReachable } from './tcp-reachable.js';
@@ -82,6 +82,23 @@ export function validateWebhookOptions(id: string, options: Record<string, strin
  */
 const PIPELINE_DEPTH = 16;
 
+/**
+ * One request, resolving with the status once the answer is complete. The bare
+ * dispatch API: no response stream per request (the answer's body is not needed).
+ */
+function post(client: Client, opts: Dispatcher.DispatchOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    client.dispatch(opts, {
+      onConnect() { /* nothing to set up */ },
+      onHeaders(statusCode) { status = statusCode; return true; },
+      onData() { return true; },
+      onComplete() { resolve(status); },
+      onError: reject,
+    });
+  });
+}
+
 class WebhookTarget implements EventTarget {
   readonly type = 'webhook' as const;
   /** One HTTP/1.1 connection (undici Client), holding the mTLS material read from disk. */
@@ -127,10 +144,9 @@ class WebhookTarget implements EventTarget {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 's3gate' };
     if (s.authorization) headers.authorization = s.authorization;
     // idempotent: lets undici pipeline POSTs; a repeat is what at-least-once allows anyway.
-    const answers = events.map((e) => client.request({ path: this.path, method: 'POST', headers, body: minioLogMessage(e), idempotent: true })
-      .then(async (res) => {
-        await res.body.dump();
-        if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`webhook target ${this.id}: ${s.endpoint.origin} answered ${res.statusCode}`);
+    const answers = events.map((e) => post(client, { path: this.path, method: 'POST', headers, body: minioLogMessage(e), idempotent: true })
+      .then((status) => {
+        if (status < 200 || status >= 300) throw new Error(`webhook target ${this.id}: ${s.endpoint.origin} answered ${status}`);
       }));
     for (const a of answers) a.catch(() => {}); // awaited one by one below
     let delivered = 0;
