@@ -16,7 +16,8 @@
  * Taking over: a live instance running the same target claims the gone instance's queue
  * by renaming it into its own directory as <type>-<id>.from-<instance-id> (atomic, so
  * of two instances only one gets it), appends its undelivered events, in order, to its
- * own queue of that target, and deletes it. A claim cut short by a crash is finished at
+ * own queue of that target, and deletes it (the gone instance's directory keeps only
+ * its lease). A claim cut short by a crash is finished at
  * the next start; the events appended before the crash are then appended again, which
  * is at-least-once like every other repeat.
  */
@@ -170,9 +171,8 @@ export async function adoptOrphanQueues(o: AdoptOptions): Promise<number> {
         // Another instance claimed it first (ENOENT), or an earlier claim of ours is there.
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log('warn', 'event queue of a gone instance not claimed', { queue: queueDir, error: String(e) });
       }
-      // An instance directory holding nothing but its lease is removed.
-      const left = await readdir(other).catch(() => [LEASE_FILE]);
-      if (left.every((n) => n.startsWith(LEASE_FILE))) await rm(other, { recursive: true, force: true });
+      // The gone instance's directory (its lease) stays: removing it could race with
+      // that instance coming back under the same id and creating its queues in it.
     }
     for (const claim of claims) moved += await drainInto(claim, o);
   } catch (e) {

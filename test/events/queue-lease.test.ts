@@ -46,7 +46,7 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
-test('the queue of an instance whose process is gone is taken over: its events follow ours, in order, and its directory goes', async () => {
+test('the queue of an instance whose process is gone is taken over: its events follow ours, in order, and its queue directory goes', async () => {
   const root = await mkdtemp(join(tmpdir(), 's3gate-lease-'));
   await leftBehind(root, 'host-9000', 'webhook-1', ['old0', 'old1', 'old2', 'old3', 'old4']);
   await writeFile(join(root, 'host-9000', 'lease.json'), JSON.stringify({ host: hostname(), pid: deadPid(), heartbeatAt: Date.now() }));
@@ -58,7 +58,7 @@ test('the queue of an instance whose process is gone is taken over: its events f
   await new Promise((r) => setTimeout(r, 5));
   assert.equal(await adoptOrphanQueues(o), 5);
   assert.deepEqual(await keysOf(ours), ['b/new0', 'b/old0', 'b/old1', 'b/old2', 'b/old3', 'b/old4']);
-  assert.deepEqual(await readdir(root), ['host-9001']);
+  assert.deepEqual(await readdir(join(root, 'host-9000')), ['lease.json']);
   assert.deepEqual((await readdir(join(root, 'host-9001'))).sort(), ['webhook-1']);
   await ours.close();
   await rm(root, { recursive: true });
@@ -116,7 +116,7 @@ test('started on another port, the server delivers what it had queued under the 
     await registry.reconcile();
     await until(() => receiver.keys.length >= 3, 10_000, 'the old instance\'s events');
     assert.deepEqual(receiver.keys, ['b/k0', 'b/k1', 'b/k2']);
-    assert.deepEqual(await readdir(join(sysDir, 'queues')), ['host-9001']);
+    assert.deepEqual(await readdir(join(sysDir, 'queues', 'host-9000')), ['lease.json']);
   } finally {
     console.log = origLog;
     await registry.close();
