@@ -22,6 +22,7 @@ import { DEFAULT_TARGET_TIMEOUT_MS, ONLINE_CHECK_TIMEOUT_MS, withTimeout } from 
 import { parseMysqlDsn, type MysqlEndpoint } from './mysql-dsn.js';
 import { COMMENT_OPTION, OptionReader, parseQueueOptions, QUEUE_OPTIONS, type TargetOptionSpec } from './options.js';
 import { recordsDocument } from './payload.js';
+import { runsOf } from './runs.js';
 
 const SUBSYSTEM = 'notify_mysql';
 
@@ -182,26 +183,20 @@ class MysqlTarget implements EventTarget {
   }
 
   private batchStatements(state: MysqlState, events: QueuedEvent[]): { sql: string; values: string[] }[] {
-    type Kind = 'insert' | 'remove' | 'upsert';
-    const runs: { kind: Kind; values: string[][] }[] = [];
-    for (const event of events) {
-      const kind: Kind = this.settings.format === 'access' ? 'insert' : isRemoval(event.eventName) ? 'remove' : 'upsert';
-      const row = kind === 'insert' ? [mysqlDatetime(event.eventTime), recordsDocument(event)]
-        : kind === 'remove' ? [event.key] : [event.key, recordsDocument(event)];
-      const last = runs[runs.length - 1];
-      if (last?.kind === kind) last.values.push(row);
-      else runs.push({ kind, values: [row] });
-    }
     const t = this.quotedTable;
-    return runs.map(({ kind, values }) => {
-      const n = values.length;
-      let sql: string;
-      if (kind === 'insert') sql = `INSERT INTO ${t} (event_time, event_data) VALUES ${Array(n).fill('(?, ?)').join(', ')}`;
-      else if (kind === 'upsert') sql = `INSERT INTO ${t} (key_name, value) VALUES ${Array(n).fill('(?, ?)').join(', ')} ON DUPLICATE KEY UPDATE value=VALUES(value)`;
-      else sql = state.removeByHash
-        ? `DELETE FROM ${t} WHERE key_hash IN (${Array(n).fill('SHA2(?, 256)').join(', ')})`
-        : `DELETE FROM ${t} WHERE key_name IN (${Array(n).fill('?').join(', ')})`;
-      return { sql, values: values.flat() };
+    const access = this.settings.format === 'access';
+    return runsOf(events, (e) => !access && isRemoval(e.eventName)).map((run) => {
+      const n = run.length;
+      if (access) {
+        return { sql: `INSERT INTO ${t} (event_time, event_data) VALUES ${Array(n).fill('(?, ?)').join(', ')}`, values: run.flatMap((e) => [mysqlDatetime(e.eventTime), recordsDocument(e)]) };
+      }
+      if (isRemoval(run[0].eventName)) {
+        const sql = state.removeByHash
+          ? `DELETE FROM ${t} WHERE key_hash IN (${Array(n).fill('SHA2(?, 256)').join(', ')})`
+          : `DELETE FROM ${t} WHERE key_name IN (${Array(n).fill('?').join(', ')})`;
+        return { sql, values: run.map((e) => e.key) };
+      }
+      return { sql: `INSERT INTO ${t} (key_name, value) VALUES ${Array(n).fill('(?, ?)').join(', ')} ON DUPLICATE KEY UPDATE value=VALUES(value)`, values: run.flatMap((e) => [e.key, recordsDocument(e)]) };
     });
   }
 

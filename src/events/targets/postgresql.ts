@@ -20,6 +20,7 @@ import { DEFAULT_TARGET_TIMEOUT_MS, ONLINE_CHECK_TIMEOUT_MS, withTimeout } from 
 import { COMMENT_OPTION, OptionReader, parseQueueOptions, QUEUE_OPTIONS, type TargetOptionSpec } from './options.js';
 import { recordsDocument } from './payload.js';
 import { parsePgConnectionString, type PgEndpoint } from './pg-conninfo.js';
+import { runsOf } from './runs.js';
 
 const SUBSYSTEM = 'notify_postgres';
 
@@ -219,17 +220,6 @@ class PostgresqlTarget implements EventTarget {
   close(): Promise<void> {
     return this.conn.close();
   }
-}
-
-/** Consecutive events split where `kind` changes: [[a, a], [b], [a]]. */
-function runsOf<T>(items: T[], kind: (item: T) => boolean): T[][] {
-  const runs: T[][] = [];
-  for (const item of items) {
-    const run = runs[runs.length - 1];
-    if (run && kind(run[0]) === kind(item)) run.push(item);
-    else runs.push([item]);
-  }
-  return runs;
 }
 
 export function createPostgresqlTarget(id: string, options: Record<string, string>): EventTarget {
