@@ -117,23 +117,22 @@ export class DeliveryLoop {
       if (!items) break;
       // One sendBatch for the lot, or (targets without it) one send after the other.
       let from = 0;
+      const acknowledge = (n: number) => {
+        if (n === 0) return;
+        from += n;
+        this.queue.ack(items[from - 1].seq);
+        this.delivered += n;
+      };
       while (!this.stopping && from < items.length) {
         const take = batched && items.length - from > 1 ? items.length - from : 1;
         const events = items.slice(from, from + take).map((i) => i.event);
         try {
           await withTimeout(take > 1 ? this.target.sendBatch!(events) : this.target.send(events[0]), this.sendTimeout, 'send');
-          from += take;
-          this.queue.ack(items[from - 1].seq);
-          this.delivered += take;
+          acknowledge(take);
           this.markOnline();
           backoff = this.initialBackoff;
         } catch (e) {
-          const acked = e instanceof PartialDelivery ? e.delivered : 0;
-          if (acked > 0) {
-            from += acked;
-            this.queue.ack(items[from - 1].seq);
-            this.delivered += acked;
-          }
+          acknowledge(e instanceof PartialDelivery ? e.delivered : 0);
           this.markFailure(e, 'event delivery failed; retrying (events stay queued, in order)');
           await this.sleep(backoff);
           backoff = Math.min(backoff * 2, this.maxBackoff);

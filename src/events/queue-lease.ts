@@ -24,6 +24,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { log } from '../server/log.js';
 import { DurableQueue } from './queue.js';
 
 const LEASE_FILE = 'lease.json';
@@ -41,12 +42,6 @@ interface Lease {
   pid: number;
   heartbeatAt: number;
   closed?: boolean;
-}
-
-function log(level: string, msg: string, fields: Record<string, unknown>): void {
-  const line = JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields });
-  if (level === 'info') console.log(line);
-  else console.error(line);
 }
 
 /** Keeps this instance's lease in one queue root fresh. */
