@@ -13,17 +13,10 @@ import { createWebhookTarget } from '../../src/events/targets/webhook.js';
 import { Redis } from 'ioredis';
 import { createHttpTestTarget } from './fixtures/http-target.js';
 import { freePort, startReceiver } from './fixtures/receiver.js';
+import { until } from './e2e-helpers.js';
 
 function ev(i: number): QueuedEvent {
   return { eventName: 's3:ObjectCreated:Put', key: `b/k${i}`, eventTime: '2024-01-01T00:00:00.000Z', record: { eventName: 's3:ObjectCreated:Put', eventTime: '', s3: { bucket: { name: 'b' }, object: { key: `k${i}` } } } };
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 test('target down (closed port), 1000 events queued, target comes up: all arrive in order', async () => {

@@ -11,6 +11,7 @@ import { createConfigService } from '../../src/config/service.js';
 import { notifySubsystems } from '../../src/events/notify-subsystems.js';
 import type { QueuedEvent } from '../../src/events/target.js';
 import { freePort, startReceiver } from './fixtures/receiver.js';
+import { until } from './e2e-helpers.js';
 
 function ev(key: string): QueuedEvent {
   return { eventName: 's3:ObjectCreated:Put', key: `b/${key}`, eventTime: '2024-01-01T00:00:00.000Z', record: { eventName: 's3:ObjectCreated:Put', eventTime: '', s3: { bucket: { name: 'b' }, object: { key } } } };
@@ -36,14 +37,6 @@ async function keysOf(q: DurableQueue): Promise<string[]> {
     q.ack(batch[batch.length - 1].seq);
   }
   return out;
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 test('the queue of an instance whose process is gone is taken over: its events follow ours, in order, and its queue directory goes', async () => {

@@ -10,14 +10,7 @@ import { createConfigService } from '../../src/config/service.js';
 import { createEventService } from '../../src/events/service.js';
 import { notifySubsystems } from '../../src/events/notify-subsystems.js';
 import { freePort } from './fixtures/receiver.js';
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from './e2e-helpers.js';
 
 test('redis target at a closed port, 1000 PUT events, re-pointed at the real Redis: all arrive in order', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 's3gate-redis-'));

@@ -14,6 +14,7 @@ import { listenBucketNotification, parseListenRequest } from '../../src/events/l
 import type { RequestInfo } from '../../src/events/publisher.js';
 import { createHttpTestTarget, httpTestTargetOptions } from './fixtures/http-target.js';
 import { freePort, startReceiver } from './fixtures/receiver.js';
+import { until } from './e2e-helpers.js';
 
 // The webhook type is served by the loopback HTTP test target here (see fixtures).
 registerTargetModule({ type: 'webhook', create: createHttpTestTarget, options: httpTestTargetOptions });
@@ -22,14 +23,6 @@ const req = (): RequestInfo => ({
   principal: { kind: 'root', accessKey: 'admin', username: 'admin', userId: 'admin' },
   requestId: 'REQ1', region: '', sourceIp: '127.0.0.1', host: '127.0.0.1', port: '', userAgent: 'test', time: new Date(),
 });
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function setup() {
   const dataDir = await mkdtemp(join(tmpdir(), 's3gate-events-'));
