@@ -123,17 +123,41 @@ test('target down during 1,000 operations, then up: every event arrives, in orde
   }
 });
 
+interface Restarts {
+  /** The throwaway Redis the target points at, reserved but not started. */
+  target: ThrowawayRedis;
+  /** A client for it, connected by the test once the target is up. */
+  redis: Redis;
+  /** Starts the server on the one data dir; the last one started is stopped at the end. */
+  start(): Promise<TestServer>;
+}
+
+/**
+ * What the crash tests share: one data dir that servers are started on again and again,
+ * on the same port or (newPortEachStart) a new one each time, and a Redis target.
+ */
+async function withRestarts(opts: { workers?: number; newPortEachStart?: boolean }, body: (r: Restarts) => Promise<void>): Promise<void> {
+  await requireService('redis');
+  const target = await ThrowawayRedis.reserve();
+  const dataDir = mkdtempSync(join(tmpdir(), 's3gate-fault-'));
+  const port = await closedPort();
+  const redis = new Redis({ port: target.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+  let last: TestServer | undefined;
+  const start = async () => (last = await startServer({ dataDir, port: opts.newPortEachStart ? await closedPort() : port, workers: opts.workers, env: serverEnv(target.port) }));
+  try {
+    await body({ target, redis, start });
+  } finally {
+    redis.disconnect();
+    await last?.stop();
+    await target.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 for (const workers of [1, 2]) {
   test(`kill -9 with events queued (and again mid-delivery), restart on the same data dir: none lost (--workers ${workers})`, async () => {
-    await requireService('redis');
-    const target = await ThrowawayRedis.reserve();
-    const dataDir = mkdtempSync(join(tmpdir(), 's3gate-fault-'));
-    const port = await closedPort();
-    const start = () => startServer({ dataDir, port, workers, env: serverEnv(target.port) });
-    let server: TestServer | undefined;
-    const redis = new Redis({ port: target.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      server = await start();
+    await withRestarts({ workers }, async ({ target, redis, start }) => {
+      let server = await start();
       let s3 = server.s3({ maxAttempts: 1 });
       await configureBucket(s3);
       const acked: Op[] = [];
@@ -167,24 +191,13 @@ for (const workers of [1, 2]) {
       const got = await delivered(redis);
       const repeats = checkInOrderAtLeastOnce(got, acked, inFlightKills, `workers=${workers}`);
       console.log(`# workers=${workers}: ${acked.length} acknowledged, ${got.length} delivered (${beforeKill} before the kill mid-delivery), ${repeats} repeated after the kill`);
-    } finally {
-      redis.disconnect();
-      await server?.stop();
-      await target.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 }
 
 test('kill -9 with events queued, restart on another port (a new instance id): the old queue is taken over, none lost', async () => {
-  await requireService('redis');
-  const target = await ThrowawayRedis.reserve();
-  const dataDir = mkdtempSync(join(tmpdir(), 's3gate-fault-'));
-  const start = async () => startServer({ dataDir, port: await closedPort(), env: serverEnv(target.port) });
-  let server: TestServer | undefined;
-  const redis = new Redis({ port: target.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    server = await start();
+  await withRestarts({ newPortEachStart: true }, async ({ target, redis, start }) => {
+    let server = await start();
     const s3 = server.s3({ maxAttempts: 1 });
     await configureBucket(s3);
     const acked: Op[] = [];
@@ -199,10 +212,5 @@ test('kill -9 with events queued, restart on another port (a new instance id): t
     await sleep(300);
     assert.deepEqual(await delivered(redis), acked);
     assert.match(server.output(), /took over the queued events of a gone instance/);
-  } finally {
-    redis.disconnect();
-    await server?.stop();
-    await target.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });
