@@ -1,7 +1,7 @@
 /**
  * Event notification overhead on PUT: the same PUT load (default 15 rounds of 300 PUTs
- * of 4 KiB at concurrency 16) against s3gate servers started side by side on temp dirs, one per
- * configuration (--configs, the first is the baseline; default 0,redis,3):
+ * of 4 KiB at concurrency 16) against s3gate servers started side by side on temp dirs,
+ * one per configuration (--configs, the first is the baseline; default 0,redis,3):
  *   0         no notify_* target, no bucket rules (the baseline)
  *   redis     Redis namespace (HSET per PUT); webhook, postgres: that target alone
  *   queue     a Redis target at a closed port: the cost of the durable queue alone
@@ -11,9 +11,9 @@
  * s3gate and the load generator, so their CPU per event counts against PUT throughput.
  * Runs alternate between the configurations (order rotated each round) so drift hits all
  * alike; short runs and many rounds, because this shared machine's speed drifts by tens
- * of percent within a minute (repeats of 1500-PUT runs differed by 15 points, of
- * 300-PUT runs over 20 rounds by 3). Each run is compared with the baseline run of the same round, and the median of those
- * ratios over the rounds is printed (the slowdown), with the median ops/s.
+ * of percent within a minute. Even so, repeated invocations on the same code differed by
+ * 10-15 points. Each run is compared with the baseline run of the same round, and the
+ * median of those ratios over the rounds is printed (the slowdown), with the median ops/s.
  * After each run a sentinel PUT is made and its arrival at every target is awaited:
  * each queue is FIFO, so that is the time the backlog took to drain, printed too
  * (delivery must keep up, or a long run would only be measuring queue appends).
@@ -129,7 +129,7 @@ export function eventsBenchCommand(): Command {
     .option('--workers <n>', 'worker processes of each s3gate', '1')
     .option('--no-fsync', 'start the servers with --no-fsync')
     .option('--together', 'load all configurations at once in each round (1.5 s windows): each server\'s CPU per PUT is then measured under the same machine conditions; ops/s become shares of one machine')
-    .option('--configs <list>', 'configurations to compare, the first is the baseline: 0, redis, webhook, postgres, queue (a target that is down), 3', '0,redis,3')
+    .option('--configs <list>', 'configurations to compare, the first is the baseline: 0, redis, webhook, postgres, queue (a target that is down), queue3, 3', '0,redis,3')
     .action(async (o: EventsBenchOptions) => { await runEventsBench(o); });
 }
 
