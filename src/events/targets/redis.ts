@@ -17,6 +17,7 @@ import { DEFAULT_TARGET_TIMEOUT_MS, ONLINE_CHECK_TIMEOUT_MS, withTimeout } from 
 import { COMMENT_OPTION, OptionReader, parseQueueOptions, QUEUE_OPTIONS, type TargetOptionSpec } from './options.js';
 import { recordsDocument } from './payload.js';
 import { parseHostPort } from './host-port.js';
+import { runsOf } from './runs.js';
 
 const SUBSYSTEM = 'notify_redis';
 
@@ -57,6 +58,11 @@ export function validateRedisOptions(id: string, options: Record<string, string>
   const hp = parseHostPort(address, 6379);
   if (typeof hp === 'string') throw r.error('address', hp);
   return { format, host: hp.host, port: hp.port, db, key: r.required('key'), user: r.string('user'), password: r.string('password') };
+}
+
+/** An access-format list entry: MinIO's [{"Event": [record], "EventTime": ...}]. */
+function accessEntry(event: QueuedEvent): string {
+  return JSON.stringify([{ Event: [event.record], EventTime: event.eventTime }]);
 }
 
 class RedisTarget implements EventTarget {
@@ -102,10 +108,14 @@ class RedisTarget implements EventTarget {
     const client = await this.conn.get();
     const { key, format } = this.settings;
     const multi = client.multi();
-    for (const event of events) {
-      if (format === 'access') multi.rpush(key, JSON.stringify([{ Event: [event.record], EventTime: event.eventTime }]));
-      else if (isRemoval(event.eventName)) multi.hdel(key, event.key);
-      else multi.hset(key, event.key, recordsDocument(event));
+    // One command per run of like events: RPUSH and HSET take many values (applied in
+    // order, so a key set twice keeps the later record), HDEL many fields.
+    if (format === 'access') multi.rpush(key, ...events.map(accessEntry));
+    else {
+      for (const run of runsOf(events, (e) => isRemoval(e.eventName))) {
+        if (isRemoval(run[0].eventName)) multi.hdel(key, ...run.map((e) => e.key));
+        else multi.hset(key, ...run.flatMap((e) => [e.key, recordsDocument(e)]));
+      }
     }
     try {
       const results = await withTimeout(multi.exec(), DEFAULT_TARGET_TIMEOUT_MS, `redis target ${this.id}: send batch`);
@@ -123,7 +133,7 @@ class RedisTarget implements EventTarget {
     const client = await this.conn.get();
     const { key, format } = this.settings;
     const work = format === 'access'
-      ? client.rpush(key, JSON.stringify([{ Event: [event.record], EventTime: event.eventTime }]))
+      ? client.rpush(key, accessEntry(event))
       : isRemoval(event.eventName)
         ? client.hdel(key, event.key)
         : client.hset(key, event.key, recordsDocument(event));

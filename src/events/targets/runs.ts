@@ -1,6 +1,7 @@
 /**
  * Consecutive items split where `kind` changes: [a, a, b, a] -> [[a, a], [b], [a]].
- * The SQL targets turn each run of a batch into one multi-row statement, in order.
+ * The SQL targets turn each run of a batch into one multi-row statement, in order;
+ * Redis into one HSET/HDEL.
  */
 export function runsOf<T, K>(items: T[], kind: (item: T) => K): T[][] {
   const runs: T[][] = [];
