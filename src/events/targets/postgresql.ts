@@ -103,6 +103,16 @@ interface PgState {
   insert: string;
 }
 
+/**
+ * A string as an SQL literal, the same text pg.escapeLiteral (libpq's PQescapeLiteral)
+ * makes: quotes doubled, and E'' with doubled backslashes when there are any. With
+ * native replace() instead of its loop over every character: a record is a kilobyte.
+ */
+export function quoteLiteral(text: string): string {
+  const quoted = text.replace(/'/g, "''");
+  return text.includes('\\') ? ` E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
+}
+
 class PostgresqlTarget implements EventTarget {
   readonly type = 'postgresql' as const;
   private readonly conn: LazyConnection<PgState>;
@@ -179,13 +189,13 @@ class PostgresqlTarget implements EventTarget {
    * one; a key may appear only once per statement) and each run of removals one DELETE,
    * in event order. A statement per run rather than per event costs the server about a
    * third less CPU per event. The simple protocol takes no parameters, hence the values
-   * are quoted with pg's escapeLiteral.
+   * are quoted as pg's escapeLiteral would (quoteLiteral).
    */
   async sendBatch(events: QueuedEvent[]): Promise<void> {
     const state = await this.conn.get();
     const t = this.settings.table;
     const k = state.keyColumn;
-    const q = pg.escapeLiteral;
+    const q = quoteLiteral;
     const statements: string[] = [];
     if (this.settings.format === 'access') {
       statements.push(`INSERT INTO ${t} (event_time, event_data) VALUES ${events.map((e) => `(${q(e.eventTime)}, ${q(recordsDocument(e))})`).join(', ')}`);

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createPostgresqlTarget, POSTGRESQL_OPTIONS, validatePostgresqlOptions } from '../../../src/events/targets/postgresql.js';
+import { createPostgresqlTarget, POSTGRESQL_OPTIONS, quoteLiteral, validatePostgresqlOptions } from '../../../src/events/targets/postgresql.js';
 import { parsePgConnectionString } from '../../../src/events/targets/pg-conninfo.js';
 import { closedPort, requireService } from '../../helpers/services.js';
 import { lifecycle, rejectsWithin, uniqueName } from './fixtures.js';
@@ -90,6 +90,12 @@ describe('postgresql target (real PostgreSQL)', () => {
     assert.deepEqual(await acc(accMany), await acc(accOne));
     assert.deepEqual(await acc(accMany), batch.map((e) => [e.eventTime, { Records: [e.record] }]));
     for (const t of Object.values(targets)) await t.close();
+  });
+
+  it('quotes literals exactly as pg.escapeLiteral does', () => {
+    for (const text of ['', 'plain', "it's", "''", 'back\\slash', "both ' and \\", '\\\\', 'ünïcode \u2028 "dq"', "{\"a\":\"x\\\"y'z\"}"]) {
+      assert.equal(quoteLiteral(text), pg.escapeLiteral(text), JSON.stringify(text));
+    }
   });
 
   it('sendBatch is all-or-nothing: one bad event applies none of the batch', async () => {
