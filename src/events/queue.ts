@@ -125,7 +125,11 @@ export class DurableQueue {
   private offsetFile: FileHandle | undefined;
   /** Byte length of the active segment's valid content (to cut a failed write off). */
   private activeBytes = 0;
-  private cache: { first: number; lines: string[] } | undefined;
+  /**
+   * One sealed segment's lines for the reader: the one just sealed keeps its events (a
+   * reader a little behind at rotation parses nothing), one read back from disk has none.
+   */
+  private cache: { first: number; lines: string[]; events?: Array<QueuedEvent | undefined> } | undefined;
 
   private nextSeq = 0;
   private durableSeq = 0;
@@ -287,6 +291,8 @@ export class DurableQueue {
   private async rotate(first: number): Promise<Segment> {
     if (this.active) await this.active.close();
     this.active = undefined;
+    const sealed = this.segments[this.segments.length - 1];
+    if (sealed && sealed.count === this.activeLines.length) this.cache = { first: sealed.first, lines: this.activeLines, events: this.activeEvents };
     const seg: Segment = { first, count: 0, path: join(this.dir, segmentName(first)) };
     this.active = await open(seg.path, 'a');
     if (this.sync) await syncDir(this.dir);
@@ -350,15 +356,17 @@ export class DurableQueue {
       seq = this.head = seg.first;
     }
     let lines: string[];
+    let events: Array<QueuedEvent | undefined> | undefined;
     if (seg === this.segments[this.segments.length - 1] && this.active) {
-      const held = this.activeEvents[seq - seg.first];
-      if (held) return { seq, event: held };
       lines = this.activeLines;
+      events = this.activeEvents;
     } else {
       if (this.cache?.first !== seg.first) this.cache = { first: seg.first, lines: validLines(await readFile(seg.path, 'utf8')).lines };
       lines = this.cache.lines;
+      events = this.cache.events;
     }
-    return { seq, event: JSON.parse(lines[seq - seg.first]) as QueuedEvent };
+    const held = events?.[seq - seg.first];
+    return { seq, event: held ?? (JSON.parse(lines[seq - seg.first]) as QueuedEvent) };
   }
 
   /** Marks everything up to and including seq delivered. */

@@ -23,7 +23,6 @@
  */
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Backend } from '../storage/backend.js';
 import type { ConfigService } from '../config/service.js';
 import { isEnabled } from '../config/subsystem.js';
@@ -76,11 +75,6 @@ export interface EventService extends EventPublisher {
   /** Live listeners (for listen.ts). */
   readonly live: LiveHub;
   close(): Promise<void>;
-}
-
-/** hostname-port: stable across restarts, distinct for instances sharing a data dir. */
-export function defaultInstanceId(port: number | string): string {
-  return `${hostname()}-${port}`;
 }
 
 export async function createEventService(opts: EventServiceOptions): Promise<EventService> {

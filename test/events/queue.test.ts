@@ -43,6 +43,29 @@ test('events come out in order, survive reopen, and delivered segments are delet
   await rm(dir, { recursive: true });
 });
 
+test('a reader behind at a rotation, and a reopen on a full last segment, still get every event in order', async () => {
+  const dir = await tempDir();
+  let q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 5 });
+  const appended = Array.from({ length: 7 }, (_, i) => ev(i));
+  for (const e of appended) await q.append(e);
+  // Events 0-4 are in the segment just sealed: handed out as appended, not parsed back.
+  const first = await q.next();
+  assert.equal(first.event, appended[0]);
+  assert.deepEqual(await drain(q, 3), [0, 1, 2]);
+  for (let i = 7; i < 12; i++) await q.append(ev(i));
+  await q.close();
+
+  q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 5 });
+  for (let i = 12; i < 15; i++) await q.append(ev(i)); // fills the last segment
+  assert.deepEqual(await drain(q, 7), [3, 4, 5, 6, 7, 8, 9]);
+  await q.close();
+  q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 5 });
+  for (let i = 15; i < 18; i++) await q.append(ev(i)); // a new segment after a full one
+  assert.deepEqual(await drain(q), Array.from({ length: 8 }, (_, i) => i + 10));
+  await q.close();
+  await rm(dir, { recursive: true });
+});
+
 test('a torn last line is ignored and the queue keeps appending after it', async () => {
   const dir = await tempDir();
   let q = await DurableQueue.open({ dir, limit: 100000 });
