@@ -15,6 +15,7 @@ import { nginxInfo, startNginx, type NginxReference } from './nginx.js';
 import { runDiskWrites } from './disk-reference.js';
 import { renderTable, type Row } from './table.js';
 import { eventsBenchCommand } from './events.js';
+import { eventCostsBenchCommand } from './event-costs.js';
 
 const BUCKET = 'bench';
 
@@ -65,7 +66,8 @@ export function benchCommand(): Command {
     .action(async (o: BenchOptions) => { await runBench(o); })
     // `bench events --concurrency 64` is the events bench's option, not this one's.
     .enablePositionalOptions()
-    .addCommand(eventsBenchCommand());
+    .addCommand(eventsBenchCommand())
+    .addCommand(eventCostsBenchCommand());
 }
 
 async function runBench(o: BenchOptions): Promise<void> {

@@ -28,7 +28,7 @@
 import { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -37,6 +37,7 @@ import { signRequest } from '../auth/sigv4.js';
 import { runLoad, type LoadResult } from './load.js';
 import { ensureBucket, s3Put, type S3Endpoint } from './s3-requests.js';
 import { startS3gate, type ServerUnderTest } from './server-process.js';
+import { machineCpuMs, processCpuMs } from './proc-cpu.js';
 
 const BUCKET = 'bench';
 
@@ -68,10 +69,12 @@ interface EventsBenchOptions {
 /** --together: how long every server is loaded at once in a round. */
 const TOGETHER_WINDOW_MS = 1500;
 
-interface Sinks {
+export interface Sinks {
   redisKey: string;
   pgTable: string;
   webhookUrl: string;
+  /** The webhook receiver's process. */
+  webhookPid: number;
   redis: Redis;
   pg: pg.Client;
   /** Has the webhook receiver been sent this bucket/key? */
@@ -89,36 +92,6 @@ interface Config {
 
 interface Running { config: Config; server: ServerUnderTest; ep: S3Endpoint; runs: Array<{ result: LoadResult; drainMs: number; cpuUsPerPut: number; machineUsPerPut: number }> }
 
-/**
- * CPU milliseconds used so far by a process and its descendants (Linux /proc; workers
- * are children of the primary). Less noisy than ops/s on a busy machine, and it counts
- * the delivery work that continues after the PUTs were answered.
- */
-function cpuMs(pid: number): number {
-  let total = 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    total += (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 100 Hz ticks
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += cpuMs(Number(child));
-    }
-  } catch { /* not Linux, or the process is gone */ }
-  return total;
-}
-
-/**
- * Busy CPU milliseconds of the whole machine so far (/proc/stat: every state but idle and
- * iowait). Counts what the targets' own servers (Redis, PostgreSQL, the webhook receiver)
- * and the kernel spend per event, which share the cores with s3gate.
- */
-function machineCpuMs(): number {
-  try {
-    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f;
-    return (user + nice + system + irq + softirq + (steal ?? 0)) * 10;
-  } catch { return 0; }
-}
-
 export function eventsBenchCommand(): Command {
   return new Command('events')
     .description('PUT throughput with 0, 1 and 3 notification targets attached (Redis, webhook, PostgreSQL)')
@@ -133,7 +106,7 @@ export function eventsBenchCommand(): Command {
     .action(async (o: EventsBenchOptions) => { await runEventsBench(o); });
 }
 
-async function startSinks(): Promise<Sinks> {
+export async function startSinks(): Promise<Sinks> {
   const tag = `${process.pid}`;
   const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
   await redis.connect().catch((e) => { throw new Error(`Redis on 127.0.0.1:6379 is needed (apt-get install redis-server): ${e.message}`); });
@@ -149,7 +122,7 @@ async function startSinks(): Promise<Sinks> {
   const webhookUrl = `http://127.0.0.1:${hookPort}/`;
   const sinks: Sinks = {
     redisKey: `bench-events-${tag}`, pgTable: `bench_events_${tag}`,
-    webhookUrl, redis, pg: client,
+    webhookUrl, webhookPid: hook.pid!, redis, pg: client,
     webhookHas: async (key) => (await (await fetch(webhookUrl + encodeURIComponent(key))).text()) === '1',
     async close() {
       await redis.del(sinks.redisKey).catch(() => {});
@@ -230,7 +203,7 @@ let sentinels = 0;
 /** One run: `count` PUTs, or as many as fit in `windowMs` when that is given. */
 async function measure(r: Running, o: EventsBenchOptions, body: Buffer, windowMs?: number): Promise<void> {
   const keyspace = 1024;
-  const cpu0 = cpuMs(r.server.pid);
+  const cpu0 = processCpuMs(r.server.pid);
   const machine0 = machineCpuMs();
   const result = await runLoad({
     host: r.ep.host, port: r.ep.port, concurrency: parseInt(o.concurrency, 10),
@@ -244,7 +217,7 @@ async function measure(r: Running, o: EventsBenchOptions, body: Buffer, windowMs
   const done = await runLoad({ host: r.ep.host, port: r.ep.port, concurrency: 1, durationMs: 60_000, maxOps: 1, next: () => s3Put(r.ep, `/${BUCKET}/${key}`, body) });
   if (done.errors) throw new Error(`${r.config.name}: sentinel PUT failed: ${done.firstError}`);
   await waitFor(() => r.config.arrived(key), 120_000, `${r.config.name}: delivery of the backlog`);
-  r.runs.push({ result, drainMs: performance.now() - t, cpuUsPerPut: ((cpuMs(r.server.pid) - cpu0) * 1000) / (count + 1), machineUsPerPut: ((machineCpuMs() - machine0) * 1000) / (count + 1) });
+  r.runs.push({ result, drainMs: performance.now() - t, cpuUsPerPut: ((processCpuMs(r.server.pid) - cpu0) * 1000) / (count + 1), machineUsPerPut: ((machineCpuMs() - machine0) * 1000) / (count + 1) });
 }
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };

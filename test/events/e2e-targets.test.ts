@@ -206,7 +206,13 @@ before(async () => {
   redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
   await redis.connect();
   monitor = await redis.monitor();
-  monitor.on('monitor', (_time: string, args: string[]) => { if (args[1] === names.redisNs) redisNsCommands.push(args.map(unescapeMonitor)); });
+  // A batch sets (or deletes) several fields per HSET (HDEL): one entry per field here.
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args[1] !== names.redisNs) return;
+    const [op, key, ...rest] = args.map(unescapeMonitor);
+    const step = op.toLowerCase() === 'hset' ? 2 : 1;
+    for (let i = 0; i < rest.length; i += step) redisNsCommands.push([op, key, ...rest.slice(i, i + step)]);
+  });
   my = await mysql.createConnection({ host: '127.0.0.1', user: 'root', database: 'test' });
   pgc = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'test' });
   await pgc.connect();

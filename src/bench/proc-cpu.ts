@@ -1,0 +1,44 @@
+/**
+ * CPU time from Linux /proc, for benches that charge work to the processes doing it
+ * (s3gate, its workers, the targets' servers) rather than to the wall clock.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU milliseconds used so far by a process and its descendants (workers are children
+ * of the primary). 0 when the process is gone or this is not Linux.
+ */
+export function processCpuMs(pid: number): number {
+  let total = 0;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    total += (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 100 Hz ticks
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += processCpuMs(Number(child));
+    }
+  } catch { /* not Linux, or the process is gone */ }
+  return total;
+}
+
+/** Pids of the processes whose command line starts with `prefix` (e.g. every postgres backend). */
+export function pidsByCommand(prefix: string): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try { if (readFileSync(`/proc/${d}/cmdline`, 'utf8').startsWith(prefix)) pids.push(Number(d)); } catch { /* exited meanwhile */ }
+  }
+  return pids;
+}
+
+/**
+ * Busy CPU milliseconds of the whole machine so far (/proc/stat: every state but idle and
+ * iowait). Counts what the targets' own servers (Redis, PostgreSQL, the webhook receiver)
+ * and the kernel spend per event, which share the cores with s3gate.
+ */
+export function machineCpuMs(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    return (user + nice + system + irq + softirq + (steal ?? 0)) * 10;
+  } catch { return 0; }
+}
