@@ -11,7 +11,7 @@
  * events to it over IPC (src/events/ipc.ts); the primary appends them to the durable
  * queues and answers once they are on disk. publish() resolves on that answer, so a
  * handler that awaits publish() before responding guarantees "acknowledged to the S3
- * client => queued durably"; the cost is one IPC round trip plus the group-commit wait,
+ * client => queued durably"; the cost is one IPC round trip plus the queue's write and fdatasync,
  * only for requests whose event matched a rule. Targets never sit on the response path.
  * Because the primary appends in the order answers are produced, two requests of one
  * client that follow each other (the second sent after the first was answered) are

@@ -135,26 +135,34 @@ test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothin
   await rm(dir, { recursive: true });
 });
 
-test('appends that arrive faster than one per 3 ms while others are being synced share an fdatasync; every one is durable when it resolves', async () => {
+test('appends made while a sync runs share the next fdatasync; every one is durable when it resolves', async () => {
   const dir = await tempDir();
   const q = await DurableQueue.open({ dir, limit: 1000 });
-  // Count the fdatasync calls of every file handle.
+  // Count the fdatasync calls of every file handle; the first one is held until released.
   const probe = await open(join(dir, 'probe'), 'w');
   const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
   await probe.close();
   const original = proto.datasync;
   let syncs = 0;
-  // Each fdatasync takes at least 2 ms (a slow disk), so the appends overlap.
-  proto.datasync = async function (this: unknown) { syncs++; await new Promise((r) => setTimeout(r, 2)); return original.call(this); };
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  let syncing!: () => void;
+  const firstSyncStarted = new Promise<void>((r) => { syncing = r; });
+  proto.datasync = async function (this: unknown) {
+    if (++syncs === 1) { syncing(); await held; }
+    return original.call(this);
+  };
   try {
-    const done: Array<Promise<boolean>> = [];
-    for (let i = 0; i < 60; i++) {
-      done.push(q.append(ev(i)));
-      await new Promise((r) => setTimeout(r, 1));
+    const first = q.append(ev(0));
+    await firstSyncStarted;
+    const rest: Array<Promise<boolean>> = [];
+    for (let i = 1; i < 60; i++) {
+      rest.push(q.append(ev(i)));
+      await new Promise((r) => setImmediate(r)); // each in its own turn of the event loop
     }
-    assert.deepEqual(await Promise.all(done), new Array(60).fill(true));
-    // Without the wait a batch holds what arrived during one sync, about 2: 30 syncs.
-    assert.ok(syncs <= 20, `60 appends 1 ms apart took ${syncs} fdatasyncs`);
+    release();
+    assert.deepEqual(await Promise.all([first, ...rest]), new Array(60).fill(true));
+    assert.equal(syncs, 2, 'the 59 appends made during the first sync share the second');
   } finally {
     proto.datasync = original;
   }
@@ -166,10 +174,10 @@ test('appends that arrive faster than one per 3 ms while others are being synced
   await rm(dir, { recursive: true });
 });
 
-test('a lone writer (each append made after the previous one resolved) never waits for company', async () => {
+test('an append never waits on a timer (a lone writer is never held for company)', async () => {
   const dir = await tempDir();
   const q = await DurableQueue.open({ dir, limit: 1000 });
-  // setTimeout is frozen: an append that waited for company would never resolve.
+  // setTimeout is frozen: an append that waited on a timer would never resolve.
   mock.timers.enable({ apis: ['setTimeout'] });
   let stuck: NodeJS.Timeout | undefined;
   try {
