@@ -8,7 +8,7 @@
  * internal/auto_deleted (an existing exchange must match, as with MinIO).
  *
  * Publishing always goes through a confirm channel: send() resolves only on the
- * broker's ack, whatever publisher_confirms says (the delivery loop needs the ack to
+ * broker's ack (a batch: on the acks of all, published at once), whatever publisher_confirms says (the delivery loop needs the ack to
  * drop the event from its queue; the key is kept for MinIO compatibility). With
  * mandatory=on, a message no queue is bound for comes back and send() rejects.
  * no_wait is accepted and has no effect (amqplib always waits for declare-ok);
@@ -21,6 +21,7 @@ import { LazyConnection } from './connection.js';
 import { DEFAULT_TARGET_TIMEOUT_MS, ONLINE_CHECK_TIMEOUT_MS, withTimeout } from './deadline.js';
 import { COMMENT_OPTION, OptionReader, parseQueueOptions, QUEUE_OPTIONS, type TargetOptionSpec } from './options.js';
 import { minioLogMessage } from './payload.js';
+import { failureOf, settleInOrder } from './in-order.js';
 
 const SUBSYSTEM = 'notify_amqp';
 
@@ -127,11 +128,32 @@ class AmqpTarget implements EventTarget {
     await this.conn.get();
   }
 
-  async send(event: QueuedEvent): Promise<void> {
+  send(event: QueuedEvent): Promise<void> {
+    return this.sendBatch([event]);
+  }
+
+  /**
+   * Every event published at once on the confirm channel (in order), the broker's
+   * confirms awaited in order: one round trip for the batch. A nack or a return stops
+   * at that event (PartialDelivery for the ones before it); the ones behind it may have
+   * been routed already and are published again with it (at-least-once, in order).
+   */
+  async sendBatch(events: QueuedEvent[]): Promise<void> {
     const state = await this.conn.get();
+    const answers = events.map((e) => this.publish(state, e));
+    try {
+      await settleInOrder(answers, { wait: (a) => withTimeout(a, DEFAULT_TARGET_TIMEOUT_MS, `amqp target ${this.id}: send`) });
+    } catch (err) {
+      if (!/unroutable|nack/.test(failureOf(err).message)) this.conn.drop(state);
+      throw err;
+    }
+  }
+
+  /** Publishes one event; resolves on the broker's ack. */
+  private publish(state: AmqpState, event: QueuedEvent): Promise<void> {
     const s = this.settings;
     const messageId = randomUUID();
-    const acked = new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       try {
         state.channel.publish(s.exchange, s.routingKey, Buffer.from(minioLogMessage(event)), {
           mandatory: s.mandatory,
@@ -148,12 +170,6 @@ class AmqpTarget implements EventTarget {
         reject(err);
       }
     });
-    try {
-      await withTimeout(acked, DEFAULT_TARGET_TIMEOUT_MS, `amqp target ${this.id}: send`);
-    } catch (err) {
-      if (!/unroutable|nack/.test((err as Error).message)) this.conn.drop(state);
-      throw err;
-    }
   }
 
   async isOnline(): Promise<boolean> {

@@ -21,6 +21,7 @@ import { DEFAULT_TARGET_TIMEOUT_MS, ONLINE_CHECK_TIMEOUT_MS, withTimeout } from 
 import { parseHostPort } from './host-port.js';
 import { COMMENT_OPTION, OptionReader, parseQueueOptions, QUEUE_OPTIONS, type TargetOptionSpec } from './options.js';
 import { minioLogMessage } from './payload.js';
+import { settleInOrder } from './in-order.js';
 
 const SUBSYSTEM = 'notify_nats';
 
@@ -134,21 +135,44 @@ class NatsTarget implements EventTarget {
     await this.conn.get();
   }
 
-  async send(event: QueuedEvent): Promise<void> {
+  send(event: QueuedEvent): Promise<void> {
+    return this.sendBatch([event]);
+  }
+
+  /**
+   * Core NATS: every event published, then one flush (the server has them all, in
+   * order). JetStream: every event published at once, the PubAcks awaited in order.
+   */
+  async sendBatch(events: QueuedEvent[]): Promise<void> {
     const nc = await this.conn.get();
-    const data = new TextEncoder().encode(minioLogMessage(event));
-    const work = this.settings.jetstream
-      ? nc.jetstream({ timeout: DEFAULT_TARGET_TIMEOUT_MS }).publish(this.settings.subject, data).then(() => undefined)
-      : (async () => { nc.publish(this.settings.subject, data); await nc.flush(); })();
+    const encoder = new TextEncoder();
+    const subject = this.settings.subject;
+    const publishAll = (): Array<Promise<void>> => {
+      if (this.settings.jetstream) {
+        const js = nc.jetstream({ timeout: DEFAULT_TARGET_TIMEOUT_MS });
+        return events.map((e) => js.publish(subject, encoder.encode(minioLogMessage(e))).then(() => undefined));
+      }
+      try {
+        for (const e of events) nc.publish(subject, encoder.encode(minioLogMessage(e)));
+        return [nc.flush()];
+      } catch (err) {
+        return [Promise.reject(err)]; // a closed connection refuses publish() at once
+      }
+    };
     try {
-      await withTimeout(work, DEFAULT_TARGET_TIMEOUT_MS, `nats target ${this.id}: send`);
+      await settleInOrder(publishAll(), {
+        wait: (a) => withTimeout(a, DEFAULT_TARGET_TIMEOUT_MS, `nats target ${this.id}: send`),
+        describe: (err) => {
+          const msg = (err as Error).message;
+          if (this.settings.jetstream && /503|no responders/i.test(msg)) {
+            return new Error(`nats target ${this.id}: no JetStream stream captures subject '${subject}' (${msg})`);
+          }
+          return new Error(`nats target ${this.id}: ${msg}`);
+        },
+      });
     } catch (err) {
       if (nc.isClosed()) this.conn.drop(nc);
-      const msg = (err as Error).message;
-      if (this.settings.jetstream && /503|no responders/i.test(msg)) {
-        throw new Error(`nats target ${this.id}: no JetStream stream captures subject '${this.settings.subject}' (${msg})`);
-      }
-      throw new Error(`nats target ${this.id}: ${msg}`);
+      throw err;
     }
   }
 

@@ -19,12 +19,13 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Socket } from 'node:net';
 import { buildConnector, Client, type Dispatcher } from 'undici';
-import { PartialDelivery, type EventTarget, type QueuedEvent } from '../target.js';
+import type { EventTarget, QueuedEvent } from '../target.js';
 import { LazyConnection } from './connection.js';
 import { tcpReachable } from './tcp-reachable.js';
 import { ONLINE_CHECK_TIMEOUT_MS } from './deadline.js';
 import { COMMENT_OPTION, OptionReader, parseQueueOptions, QUEUE_OPTIONS, type TargetOptionSpec } from './options.js';
 import { minioLogMessage } from './payload.js';
+import { settleInOrder } from './in-order.js';
 
 const SUBSYSTEM = 'notify_webhook';
 
@@ -165,18 +166,17 @@ class WebhookTarget implements EventTarget {
         if (status < 200 || status >= 300) throw new Error(`webhook target ${this.id}: ${s.endpoint.origin} answered ${status}`);
       }));
     if (socket) setImmediate(() => socket.uncork());
-    for (const a of answers) a.catch(() => {}); // awaited one by one below
-    let delivered = 0;
     try {
-      for (const a of answers) {
-        await this.withinTimeout(a);
-        delivered++;
-      }
+      await settleInOrder(answers, {
+        wait: (a) => this.withinTimeout(a),
+        describe: (err) => {
+          const e = err as Error;
+          return e.message.startsWith('webhook target ') ? e : new Error(`webhook target ${this.id}: ${e.message}`);
+        },
+      });
     } catch (err) {
       this.client.drop(client);
-      const e = err as Error;
-      const wrapped = e.message.startsWith('webhook target ') ? e : new Error(`webhook target ${this.id}: ${e.message}`);
-      throw delivered > 0 ? new PartialDelivery(delivered, wrapped) : wrapped;
+      throw err;
     }
   }
 

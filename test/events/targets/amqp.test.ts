@@ -67,6 +67,20 @@ describe('amqp target (real RabbitMQ)', () => {
     await target.close();
   });
 
+  it('sendBatch publishes a batch at once and resolves once the broker confirmed every one, in order', async () => {
+    const queue = await boundQueue('', '');
+    const target = createAmqpTarget('b', { url: URL, routing_key: queue });
+    try {
+      const events = Array.from({ length: 30 }, (_, i) => lifecycle('b', `k${i}`).created);
+      await target.sendBatch!(events);
+      assert.equal((await ch.checkQueue(queue)).messageCount, events.length, 'all routed when sendBatch resolved');
+      const msgs = await take(queue, events.length);
+      assert.deepEqual(msgs.map((m) => JSON.parse(m.content.toString()).Key), events.map((e) => e.key));
+    } finally {
+      await target.close();
+    }
+  });
+
   it('mandatory=on rejects an event no queue receives; it is delivered once a queue is bound', async () => {
     const exchange = uniqueName('minio_mand');
     exchanges.push(exchange);

@@ -69,6 +69,43 @@ describe('nats target (real NATS with JetStream)', () => {
     }
   });
 
+  it('sendBatch: core NATS and JetStream get a batch in order; JetStream resolves on every PubAck', async () => {
+    const events = Array.from({ length: 30 }, (_, i) => lifecycle('b', `k${i}`).created);
+    const subject = `minio.${uniqueName('batch')}`;
+    const sub = nc.subscribe(subject);
+    await nc.flush();
+    const core = createNatsTarget('core', { address: ADDRESS, subject, jetstream: 'off' });
+    try {
+      await core.sendBatch!(events);
+      const got: string[] = [];
+      const timer = setTimeout(() => sub.unsubscribe(), 5000);
+      for await (const m of sub) {
+        got.push(JSON.parse(m.string()).Key);
+        if (got.length === events.length) break;
+      }
+      clearTimeout(timer);
+      assert.deepEqual(got, events.map((e) => e.key));
+    } finally {
+      sub.unsubscribe();
+      await core.close();
+    }
+
+    const jsSubject = `minio.${uniqueName('jsbatch')}`;
+    const stream = uniqueName('S3GATE_BATCH');
+    streams.push(stream);
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: stream, subjects: [jsSubject] });
+    const js = createNatsTarget('js', { address: ADDRESS, subject: jsSubject, jetstream: 'on' });
+    try {
+      await js.sendBatch!(events);
+      assert.equal((await jsm.streams.info(stream)).state.messages, events.length, 'all stored when sendBatch resolved');
+      const stored = await Promise.all(events.map(async (_, i) => JSON.parse((await jsm.streams.getMessage(stream, { seq: i + 1 })).string()).Key));
+      assert.deepEqual(stored, events.map((e) => e.key));
+    } finally {
+      await js.close();
+    }
+  });
+
   it('JetStream: rejects when no stream captures the subject', async () => {
     const target = createNatsTarget('nostream', { address: ADDRESS, subject: `minio.${uniqueName('none')}`, jetstream: 'on' });
     const err = await rejectsWithin(target.send(lifecycle('b', 'k').created), 12000);
