@@ -220,7 +220,9 @@ async function measure(r: Running, o: EventsBenchOptions, body: Buffer, windowMs
   r.runs.push({ result, drainMs: performance.now() - t, cpuUsPerPut: ((processCpuMs(r.server.pid) - cpu0) * 1000) / (count + 1), machineUsPerPut: ((machineCpuMs() - machine0) * 1000) / (count + 1) });
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+/** The value a fraction `q` of the way up the sorted values (0.5: the median). */
+const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(s.length * q))]; };
+const median = (xs: number[]) => quantile(xs, 0.5);
 const opsPerSec = (x: LoadResult) => x.ops / (x.elapsedMs / 1000);
 
 export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
@@ -267,9 +269,15 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
     // the machine's speed drifts (shared host) far more within a run than between
     // neighbouring runs.
     const base = running[0].runs;
-    const ratio = (r: Running, pick: (x: Running['runs'][number]) => number) => median(r.runs.map((x, i) => pick(x) / pick(base[i])));
+    const ratios = (r: Running, pick: (x: Running['runs'][number]) => number) => r.runs.map((x, i) => pick(x) / pick(base[i]));
+    const ratio = (r: Running, pick: (x: Running['runs'][number]) => number) => median(ratios(r, pick));
     const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
-    process.stdout.write('\nconfiguration                        ops/s (median)  throughput vs 0  p99 ms  drain ms  server CPU us/PUT  machine CPU us/PUT\n');
+    // The middle half of the per-round ratios shows how far this run's figure can be trusted.
+    const middleHalf = (r: Running) => {
+      const xs = ratios(r, (x) => opsPerSec(x.result));
+      return `${pct(quantile(xs, 0.25) - 1)}..${pct(quantile(xs, 0.75) - 1)}`;
+    };
+    process.stdout.write('\nconfiguration                        ops/s (median)  throughput vs 0  (middle half of rounds)  p99 ms  drain ms  server CPU us/PUT  machine CPU us/PUT\n');
     for (const r of running) {
       const first = r === running[0];
       const m = median(r.runs.map((x) => opsPerSec(x.result)));
@@ -278,6 +286,7 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
       const cols = [
         r.config.name.padEnd(37) + m.toFixed(0).padStart(14),
         (first ? '-' : pct(ratio(r, (x) => opsPerSec(x.result)) - 1)).padStart(15),
+        (first ? '-' : middleHalf(r)).padStart(23),
         median(r.runs.map((x) => x.result.p99Ms)).toFixed(2).padStart(6),
         median(r.runs.map((x) => x.drainMs)).toFixed(0).padStart(8),
         `${cpu.toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.cpuUsPerPut) - 1)})`.padEnd(17),
