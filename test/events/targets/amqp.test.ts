@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import amqp from 'amqplib';
 import { AMQP_OPTIONS, createAmqpTarget, validateAmqpOptions } from '../../../src/events/targets/amqp.js';
+import { PartialDelivery } from '../../../src/events/target.js';
 import { closedPort, requireService } from '../../helpers/services.js';
 import { lifecycle, rejectsWithin, uniqueName } from './fixtures.js';
 
@@ -76,6 +77,26 @@ describe('amqp target (real RabbitMQ)', () => {
       assert.equal((await ch.checkQueue(queue)).messageCount, events.length, 'all routed when sendBatch resolved');
       const msgs = await take(queue, events.length);
       assert.deepEqual(msgs.map((m) => JSON.parse(m.content.toString()).Key), events.map((e) => e.key));
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('a batch the broker nacks part-way rejects with PartialDelivery naming the confirmed prefix', async () => {
+    // A queue that holds 5 messages and nacks publishes beyond that (reject-publish).
+    const q = await ch.assertQueue('', { exclusive: true, autoDelete: true, arguments: { 'x-max-length': 5, 'x-overflow': 'reject-publish' } });
+    const target = createAmqpTarget('nack', { url: URL, routing_key: q.queue });
+    try {
+      const events = Array.from({ length: 8 }, (_, i) => lifecycle('b', `k${i}`).created);
+      const err = await target.sendBatch!(events).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof PartialDelivery, String(err));
+      assert.equal(err.delivered, 5);
+      assert.match(err.message, /amqp target nack: broker refused the message \(nack\)/);
+      const msgs = await take(q.queue, 5);
+      assert.deepEqual(msgs.map((m) => JSON.parse(m.content.toString()).Key), events.slice(0, 5).map((e) => e.key));
+      // Room again: the rest goes through on the same connection.
+      await target.sendBatch!(events.slice(5));
+      assert.deepEqual((await take(q.queue, 3)).map((m) => JSON.parse(m.content.toString()).Key), events.slice(5).map((e) => e.key));
     } finally {
       await target.close();
     }
