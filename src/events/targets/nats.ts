@@ -164,6 +164,9 @@ class NatsTarget implements EventTarget {
         wait: (a) => withTimeout(a, DEFAULT_TARGET_TIMEOUT_MS, `nats target ${this.id}: send`),
         describe: (err) => {
           const msg = (err as Error).message;
+          // A stream that refuses (full, discard new) answers 503 too, with a description.
+          const refusal = (err as { api_error?: { description?: string } }).api_error?.description;
+          if (refusal) return new Error(`nats target ${this.id}: JetStream refused the message: ${refusal}`);
           if (this.settings.jetstream && /503|no responders/i.test(msg)) {
             return new Error(`nats target ${this.id}: no JetStream stream captures subject '${subject}' (${msg})`);
           }

@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type NatsConnection } from 'nats';
+import { connect, DiscardPolicy, type NatsConnection } from 'nats';
 import { createNatsTarget, NATS_OPTIONS, validateNatsOptions } from '../../../src/events/targets/nats.js';
+import { PartialDelivery } from '../../../src/events/target.js';
 import { closedPort, requireService } from '../../helpers/services.js';
 import { lifecycle, rejectsWithin, uniqueName } from './fixtures.js';
 
@@ -103,6 +104,26 @@ describe('nats target (real NATS with JetStream)', () => {
       assert.deepEqual(stored, events.map((e) => e.key));
     } finally {
       await js.close();
+    }
+  });
+
+  it('JetStream: a batch the stream refuses part-way rejects with PartialDelivery naming the stored prefix', async () => {
+    const subject = `minio.${uniqueName('jsfull')}`;
+    const stream = uniqueName('S3GATE_FULL');
+    streams.push(stream);
+    const jsm = await nc.jetstreamManager();
+    // Holds 5 messages and refuses new ones beyond that.
+    await jsm.streams.add({ name: stream, subjects: [subject], max_msgs: 5, discard: DiscardPolicy.New });
+    const target = createNatsTarget('full', { address: ADDRESS, subject, jetstream: 'on' });
+    try {
+      const events = Array.from({ length: 8 }, (_, i) => lifecycle('b', `k${i}`).created);
+      const err = await target.sendBatch!(events).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof PartialDelivery, String(err));
+      assert.equal(err.delivered, 5);
+      assert.match(err.message, /^nats target full: JetStream refused the message: maximum messages exceeded/);
+      assert.equal((await jsm.streams.info(stream)).state.messages, 5);
+    } finally {
+      await target.close();
     }
   });
 
