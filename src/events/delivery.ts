@@ -30,12 +30,18 @@ export interface DeliveryStatus {
   /** Undelivered events in the queue. */
   queued: number;
   delivered: number;
+  /** Events queued for this target since start. */
+  accepted: number;
+  /** Events in the send (or batch) now in progress. */
+  sending: number;
   /** Failed send/init attempts since start. */
   failedAttempts: number;
   lastError?: string;
   lastErrorTime?: string;
   /** Events refused because the queue was full. */
   overflow: number;
+  /** Events that could not be written to the queue (I/O errors). */
+  writeErrors: number;
   queueDir: string;
   queueLimit: number;
 }
@@ -73,6 +79,7 @@ export class DeliveryLoop {
   private online = false;
   private initialized = false;
   private delivered = 0;
+  private sending = 0;
   private failedAttempts = 0;
   private lastError: string | undefined;
   private lastErrorTime: string | undefined;
@@ -131,6 +138,7 @@ export class DeliveryLoop {
       while (!this.stopping && from < items.length) {
         const take = batched && items.length - from > 1 ? items.length - from : 1;
         const events = items.slice(from, from + take).map((i) => i.event);
+        this.sending = take;
         try {
           await withTimeout(take > 1 ? this.target.sendBatch!(events) : this.target.send(events[0]), this.sendTimeout, 'send');
           acknowledge(take);
@@ -138,10 +146,12 @@ export class DeliveryLoop {
           backoff = this.initialBackoff;
         } catch (e) {
           acknowledge(e instanceof PartialDelivery ? e.delivered : 0);
+          this.sending = 0;
           this.markFailure(e, 'event delivery failed; retrying (events stay queued, in order)');
           await this.sleep(backoff);
           backoff = Math.min(backoff * 2, this.maxBackoff);
         }
+        this.sending = 0;
       }
     }
   }
@@ -177,10 +187,13 @@ export class DeliveryLoop {
       online: this.online,
       queued: this.queue.size,
       delivered: this.delivered,
+      accepted: this.queue.acceptedCount,
+      sending: this.sending,
       failedAttempts: this.failedAttempts,
       lastError: this.lastError,
       lastErrorTime: this.lastErrorTime,
       overflow: this.queue.overflowCount,
+      writeErrors: this.queue.writeErrors,
       queueDir: this.queue.dir,
       queueLimit: this.queue.limit,
     };

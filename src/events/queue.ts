@@ -136,6 +136,8 @@ export class DurableQueue {
   private wake: (() => void) | undefined;
   private closed = false;
 
+  /** Appends made durable since this process opened the queue. */
+  acceptedCount = 0;
   /** Appends refused because the queue was full. */
   overflowCount = 0;
   /** Appends that failed on I/O (disk full ...); also logged. */
@@ -228,6 +230,7 @@ export class DurableQueue {
         try {
           await this.writeBatch(batch);
           this.durableSeq = batch[batch.length - 1].seq + 1;
+          this.acceptedCount += batch.length;
           for (const p of batch) p.resolve(true);
           this.signal();
         } catch (e) {

@@ -188,8 +188,8 @@ export class TargetRegistry {
 
   status(): DeliveryStatus[] {
     return [...this.entries.values()].map((e) => e.loop?.status() ?? {
-      arn: e.arn, type: e.type, id: e.id, online: false, queued: 0, delivered: 0, failedAttempts: 0,
-      lastError: e.error, overflow: 0, queueDir: '', queueLimit: 0,
+      arn: e.arn, type: e.type, id: e.id, online: false, queued: 0, delivered: 0, accepted: 0, sending: 0, failedAttempts: 0,
+      lastError: e.error, overflow: 0, writeErrors: 0, queueDir: '', queueLimit: 0,
     });
   }
 

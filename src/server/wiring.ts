@@ -14,6 +14,7 @@ import type { ServerOptions } from './options.js';
 import type { RootCredentials } from './root-credentials.js';
 import type { Services } from './services.js';
 import { queryApiRoute } from './query-api-route.js';
+import { metricsRoute, prometheusAuthFromEnv } from './metrics.js';
 import { madminRoute } from '../admin/madmin/http-route.js';
 import { deploymentId, usageOf, VERSION } from './deployment.js';
 import { log } from './log.js';
@@ -72,6 +73,7 @@ export async function wireServices(input: WiringInput): Promise<Wiring> {
     controlRoutes: [
       madminRoute({ iam, config, events, credentials: iam, region: opts.region, deploymentId: await deploymentId(backend.sysDir), startedAt: new Date(), version: VERSION, usage: () => usageOf(backend) }),
       queryApiRoute({ iam, credentials: iam, region: opts.region }),
+      metricsRoute({ auth: prometheusAuthFromEnv(process.env), credentials: iam, isAllowed: async (p, action) => (await iam.explain(p, action)).allowed, status: () => events.status() }),
     ],
   };
   return {

@@ -26,7 +26,7 @@ let dir: string;
 let iam: IamService;
 let config: ConfigService;
 let handler: AdminHandler;
-const statuses = [{ arn: 'arn:minio:sqs::1:redis', type: 'redis', id: '1', online: true, queued: 0, delivered: 3, failedAttempts: 0, overflow: 0, queueDir: '', queueLimit: 0 }];
+const statuses = [{ arn: 'arn:minio:sqs::1:redis', type: 'redis', id: '1', online: true, queued: 0, delivered: 3, accepted: 3, sending: 0, failedAttempts: 0, overflow: 0, writeErrors: 0, queueDir: '', queueLimit: 0 }];
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'madmin-router-'));

@@ -16,6 +16,7 @@ import { registerPolicyCommands } from './policies.js';
 import { registerServiceAccountCommands } from './service-accounts.js';
 import { registerConfigCommands } from './config.js';
 import { registerInfoCommands } from './info.js';
+import { registerPrometheusCommands } from './prometheus.js';
 
 export interface CliOptions {
   io?: Io;
@@ -60,7 +61,7 @@ export function runAliasCli(argv: string[], opts: CliOptions = {}): Promise<numb
 
 export function runAdminCli(argv: string[], opts: CliOptions = {}): Promise<number> {
   return run(argv, opts, (root, ctx) => {
-    root.description('manage an s3gate (or MinIO) server: users, groups, policies, service accounts, config');
+    root.description('manage an s3gate (or MinIO) server: users, groups, policies, service accounts, config, Prometheus');
     const user = root.command('user').description('manage users');
     registerUserCommands(user, ctx);
     registerServiceAccountCommands(user.command('svcacct').description('manage service accounts'), ctx);
@@ -68,5 +69,6 @@ export function runAdminCli(argv: string[], opts: CliOptions = {}): Promise<numb
     registerPolicyCommands(root.command('policy').description('manage policies'), ctx);
     registerConfigCommands(root.command('config').description('manage server configuration'), ctx);
     registerInfoCommands(root, ctx);
+    registerPrometheusCommands(root, ctx);
   }, 's3gate admin');
 }
