@@ -15,6 +15,7 @@ import { notifySubsystems } from '../../src/events/notify-subsystems.js';
 import { madminRoute } from '../../src/admin/madmin/http-route.js';
 import { closeArgon2Pool } from '../../src/admin/madmin/argon2-derive.js';
 import { runAdminCli, runAliasCli } from '../../src/cli/admin/index.js';
+import { runCli, type CliEntry } from '../helpers/admin-cli.js';
 
 let dir: string;
 let iam: IamService;
@@ -50,12 +51,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(fn: typeof runAdminCli, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await fn(argv, { env, io: { out: (t) => { out += t; }, err: (t) => { err += t; } } });
-  return { code, out, err };
-}
+const cli = (fn: CliEntry, ...argv: string[]) => runCli(fn, env, argv);
 const admin = (...a: string[]) => cli(runAdminCli, ...a);
 const alias = (...a: string[]) => cli(runAliasCli, ...a);
 async function ok(p: Promise<{ code: number; out: string; err: string }>): Promise<string> {

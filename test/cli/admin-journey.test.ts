@@ -17,6 +17,7 @@ import { CreateBucketCommand, GetObjectCommand, PutBucketNotificationConfigurati
 import { Redis } from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { runAdminCli, runAliasCli } from '../../src/cli/admin/index.js';
+import { runCliOk, type CliEntry } from '../helpers/admin-cli.js';
 import { closeArgon2Pool } from '../../src/admin/madmin/argon2-derive.js';
 
 let server: TestServer;
@@ -37,13 +38,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(fn: typeof runAdminCli, ...argv: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const code = await fn(argv, { env, io: { out: (t) => { out += t; }, err: (t) => { err += t; } } });
-  assert.equal(code, 0, `s3gate ${argv.join(' ')} -> ${code}: ${err}${out}`);
-  return out;
-}
+const run = (fn: CliEntry, ...argv: string[]) => runCliOk(fn, env, argv);
 const admin = (...a: string[]) => run(runAdminCli, ...a);
 
 test('alias set, then user add/list/info/disable/enable/remove', async () => {

@@ -16,6 +16,7 @@ import { runAdminCli, runAliasCli } from '../../src/cli/admin/index.js';
 import { prometheusToken } from '../../src/cli/admin/prometheus.js';
 import { closeArgon2Pool } from '../../src/admin/madmin/argon2-derive.js';
 import { until } from './e2e-helpers.js';
+import { runCliOk, type CliEntry } from '../helpers/admin-cli.js';
 
 const KEY = `metrics-test-${process.pid}`;
 const bucket = 'metrics-bucket';
@@ -24,13 +25,7 @@ let redis: Redis;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-async function cli(fn: typeof runAdminCli, ...argv: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const code = await fn(argv, { env, io: { out: (t) => { out += t; }, err: (t) => { err += t; } } });
-  assert.equal(code, 0, `s3gate ${argv.join(' ')} -> ${code}: ${err}${out}`);
-  return out;
-}
+const cli = (fn: CliEntry, ...argv: string[]) => runCliOk(fn, env, argv);
 
 before(async () => {
   await requireService('redis');
