@@ -75,16 +75,9 @@ async function ownCpuUs(work: () => Promise<void> | void): Promise<number> {
   return used.user + used.system;
 }
 
-function recordCost(n: number): number {
+async function recordCost(n: number): Promise<number> {
   for (let i = 0; i < 2000; i++) JSON.stringify(sampleEvent(i)); // warm-up
-  let sink = 0;
-  const us = (() => {
-    const start = process.cpuUsage();
-    for (let i = 0; i < n; i++) sink += JSON.stringify(sampleEvent(i)).length;
-    const used = process.cpuUsage(start);
-    return used.user + used.system;
-  })();
-  return sink > 0 ? us / n : 0;
+  return (await ownCpuUs(() => { for (let i = 0; i < n; i++) JSON.stringify(sampleEvent(i)); })) / n;
 }
 
 /** Appends of `n` events to `queues` queues (0: the writers' loop alone). */
@@ -179,7 +172,7 @@ export async function runEventCosts(o: CostOptions): Promise<void> {
     ];
     process.stdout.write(`s3gate event-costs bench: ${n} events per part, CPU microseconds per event (this process + the target's server)\n\n`);
     const put = await putCost(work, parseInt(o.puts, 10));
-    const record = recordCost(n);
+    const record = await recordCost(n);
     const loop = await queueCost(work, 0, n);
     const queue1 = (await queueCost(work, 1, n)) - loop;
     const queue3 = (await queueCost(work, 3, n)) - loop;

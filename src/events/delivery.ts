@@ -141,6 +141,7 @@ export class DeliveryLoop {
         this.sending = take;
         try {
           await withTimeout(take > 1 ? this.target.sendBatch!(events) : this.target.send(events[0]), this.sendTimeout, 'send');
+          this.sending = 0;
           acknowledge(take);
           this.markOnline();
           backoff = this.initialBackoff;
@@ -151,7 +152,6 @@ export class DeliveryLoop {
           await this.sleep(backoff);
           backoff = Math.min(backoff * 2, this.maxBackoff);
         }
-        this.sending = 0;
       }
     }
   }

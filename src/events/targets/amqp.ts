@@ -8,8 +8,9 @@
  * internal/auto_deleted (an existing exchange must match, as with MinIO).
  *
  * Publishing always goes through a confirm channel: send() resolves only on the
- * broker's ack (a batch: on the acks of all, published at once), whatever publisher_confirms says (the delivery loop needs the ack to
- * drop the event from its queue; the key is kept for MinIO compatibility). With
+ * broker's ack (a batch: on the acks of all, published at once), whatever
+ * publisher_confirms says (the delivery loop needs the ack to drop the event from its
+ * queue; the key is kept for MinIO compatibility). With
  * mandatory=on, a message no queue is bound for comes back and send() rejects.
  * no_wait is accepted and has no effect (amqplib always waits for declare-ok);
  * immediate=on is refused: RabbitMQ does not implement it.

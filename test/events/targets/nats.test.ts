@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, DiscardPolicy, type NatsConnection } from 'nats';
+import { connect, DiscardPolicy, type JetStreamManager, type NatsConnection, type StreamConfig } from 'nats';
 import { createNatsTarget, NATS_OPTIONS, validateNatsOptions } from '../../../src/events/targets/nats.js';
 import { PartialDelivery } from '../../../src/events/target.js';
 import { closedPort, requireService } from '../../helpers/services.js';
@@ -26,6 +26,15 @@ describe('nats target (real NATS with JetStream)', () => {
     for (const s of streams) await jsm.streams.delete(s).catch(() => {});
     await nc.close();
   });
+
+  /** A JetStream stream capturing `subject`, deleted after the tests. */
+  async function addStream(prefix: string, subject: string, extra: Partial<StreamConfig> = {}): Promise<{ stream: string; jsm: JetStreamManager }> {
+    const stream = uniqueName(prefix);
+    streams.push(stream);
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: stream, subjects: [subject], ...extra });
+    return { stream, jsm };
+  }
 
   it('core NATS: publishes {EventName, Key, Records} to the subject, acknowledged by a flush', async () => {
     const subject = `minio.${uniqueName('events')}`;
@@ -53,10 +62,7 @@ describe('nats target (real NATS with JetStream)', () => {
 
   it('JetStream: messages land in the stream, send resolves on the PubAck', async () => {
     const subject = `minio.${uniqueName('js')}`;
-    const stream = uniqueName('S3GATE_EVENTS');
-    streams.push(stream);
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({ name: stream, subjects: [subject] });
+    const { stream, jsm } = await addStream('S3GATE_EVENTS', subject);
     const target = createNatsTarget('js', { address: ADDRESS, subject, jetstream: 'on' });
     try {
       const ev = lifecycle('images', 'a.jpg');
@@ -92,10 +98,7 @@ describe('nats target (real NATS with JetStream)', () => {
     }
 
     const jsSubject = `minio.${uniqueName('jsbatch')}`;
-    const stream = uniqueName('S3GATE_BATCH');
-    streams.push(stream);
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({ name: stream, subjects: [jsSubject] });
+    const { stream, jsm } = await addStream('S3GATE_BATCH', jsSubject);
     const js = createNatsTarget('js', { address: ADDRESS, subject: jsSubject, jetstream: 'on' });
     try {
       await js.sendBatch!(events);
@@ -109,11 +112,8 @@ describe('nats target (real NATS with JetStream)', () => {
 
   it('JetStream: a batch the stream refuses part-way rejects with PartialDelivery naming the stored prefix', async () => {
     const subject = `minio.${uniqueName('jsfull')}`;
-    const stream = uniqueName('S3GATE_FULL');
-    streams.push(stream);
-    const jsm = await nc.jetstreamManager();
     // Holds 5 messages and refuses new ones beyond that.
-    await jsm.streams.add({ name: stream, subjects: [subject], max_msgs: 5, discard: DiscardPolicy.New });
+    const { stream, jsm } = await addStream('S3GATE_FULL', subject, { max_msgs: 5, discard: DiscardPolicy.New });
     const target = createNatsTarget('full', { address: ADDRESS, subject, jetstream: 'on' });
     try {
       const events = Array.from({ length: 8 }, (_, i) => lifecycle('b', `k${i}`).created);
