@@ -6,11 +6,12 @@
  *   offset.json                   {"next": N}: every event with seq < N was delivered;
  *                                 rewritten in place, fixed length (see commit())
  *
- * Durability window: append() resolves only after the line was written and
- * fdatasync'ed ("group commit": while one sync runs, new appends gather into the next
- * batch, which is written with one write() and synced with one fdatasync). So an
- * append that resolved survives kill -9 and power loss; one that did not resolve may
- * or may not be there after a crash. A new segment's directory entry is synced too.
+ * Durability window: append() resolves only after the line is on stable storage. The
+ * segment file is opened O_DSYNC, so its write() returns once the data is as durable as
+ * after fdatasync, in one thread-pool round trip instead of two (write, then
+ * fdatasync: 50-56 against 40-42 us of CPU per event, 16 writers). "Group commit":
+ * while one write runs, new appends gather into the next batch, written with one
+ * write(). A new segment's directory entry is synced too.
  * A batch never waits for company: with 16 writers at 700 appends/s, waiting 3 ms
  * before each sync saved no CPU and made appends 3 ms slower (p50 4.4-5.2 against
  * 1.3-1.8 ms), which a PUT's response pays.
@@ -31,6 +32,7 @@
  */
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { constants } from 'node:fs';
 import type { QueuedEvent } from './target.js';
 
 export interface QueueOptions {
@@ -103,6 +105,8 @@ export class DurableQueue {
   readonly limit: number;
   private readonly segmentEvents: number;
   private readonly sync: boolean;
+  /** Segment files are opened O_APPEND, and with sync O_DSYNC: each write() returns once durable. */
+  private readonly appendFlags: number;
   private readonly name: string;
 
   private segments: Segment[] = [];
@@ -149,6 +153,7 @@ export class DurableQueue {
     this.segmentEvents = opts.segmentEvents ?? 1000;
     this.sync = (opts.fsync ?? 'always') === 'always';
     this.name = opts.name ?? opts.dir;
+    this.appendFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (this.sync ? constants.O_DSYNC : 0);
   }
 
   static async open(opts: QueueOptions): Promise<DurableQueue> {
@@ -191,7 +196,7 @@ export class DurableQueue {
     this.nextSeq = this.durableSeq = Math.max(end, this.committedOnDisk);
     this.head = Math.max(this.committedOnDisk, this.segments[0]?.first ?? this.nextSeq);
     if (last && last.count < this.segmentEvents && this.activeLines.length === last.count) {
-      this.active = await open(last.path, 'a');
+      this.active = await open(last.path, this.appendFlags);
     } else {
       this.activeLines = [];
       this.activeEvents = [];
@@ -258,7 +263,6 @@ export class DurableQueue {
       const data = Buffer.from(lines.join('\n') + '\n');
       try {
         for (let off = 0; off < data.length;) off += (await fh.write(data, off)).bytesWritten;
-        if (this.sync) await fh.datasync();
       } catch (e) {
         await fh.truncate(this.activeBytes).catch(() => {});
         throw e;
@@ -277,7 +281,7 @@ export class DurableQueue {
     const sealed = this.segments[this.segments.length - 1];
     if (sealed && sealed.count === this.activeLines.length) this.cache = { first: sealed.first, lines: this.activeLines, events: this.activeEvents };
     const seg: Segment = { first, count: 0, path: join(this.dir, segmentName(first)) };
-    this.active = await open(seg.path, 'a');
+    this.active = await open(seg.path, this.appendFlags);
     if (this.sync) await syncDir(this.dir);
     this.segments.push(seg);
     this.activeLines = [];

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, open, readdir, readFile, appendFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { DurableQueue } from '../../src/events/queue.js';
 import type { QueuedEvent } from '../../src/events/target.js';
@@ -135,26 +136,33 @@ test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothin
   await rm(dir, { recursive: true });
 });
 
-test('appends made while a sync runs share the next fdatasync; every one is durable when it resolves', async () => {
+test('appends made while a write runs share the next synchronous write; every one is durable when it resolves', async () => {
   const dir = await tempDir();
   const q = await DurableQueue.open({ dir, limit: 1000 });
-  // Count the fdatasync calls of every file handle; the first one is held until released.
+  // Count the writes to segment files (opened O_APPEND); the first one is held until
+  // released. Each must go to a file opened O_DSYNC, so that it is durable on return.
   const probe = await open(join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+  const proto = Object.getPrototypeOf(probe) as { write(...args: unknown[]): Promise<unknown> };
   await probe.close();
-  const original = proto.datasync;
-  let syncs = 0;
+  const original = proto.write;
+  const openFlags = (fd: number) => parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1], 8);
+  let writes = 0;
+  let undurable = 0;
   let release!: () => void;
   const held = new Promise<void>((r) => { release = r; });
-  let syncing!: () => void;
-  const firstSyncStarted = new Promise<void>((r) => { syncing = r; });
-  proto.datasync = async function (this: unknown) {
-    if (++syncs === 1) { syncing(); await held; }
-    return original.call(this);
+  let writing!: () => void;
+  const firstWriteStarted = new Promise<void>((r) => { writing = r; });
+  proto.write = async function (this: { fd: number }, ...args: unknown[]) {
+    const flags = openFlags(this.fd);
+    if (flags & constants.O_APPEND) {
+      if (!(flags & constants.O_DSYNC)) undurable++;
+      if (++writes === 1) { writing(); await held; }
+    }
+    return original.apply(this, args);
   };
   try {
     const first = q.append(ev(0));
-    await firstSyncStarted;
+    await firstWriteStarted;
     const rest: Array<Promise<boolean>> = [];
     for (let i = 1; i < 60; i++) {
       rest.push(q.append(ev(i)));
@@ -162,9 +170,10 @@ test('appends made while a sync runs share the next fdatasync; every one is dura
     }
     release();
     assert.deepEqual(await Promise.all([first, ...rest]), new Array(60).fill(true));
-    assert.equal(syncs, 2, 'the 59 appends made during the first sync share the second');
+    assert.equal(writes, 2, 'the 59 appends made during the first write share the second');
+    assert.equal(undurable, 0, 'segment writes go to a file opened O_DSYNC');
   } finally {
-    proto.datasync = original;
+    proto.write = original;
   }
   await q.close();
   // What resolved is on disk, in order.
