@@ -18,11 +18,13 @@
  * issuer "prometheus", subject an access key, signed with that key's secret key, not
  * expired, and the key's identity allowed admin:Prometheus. 'public' lets anyone scrape.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { decodeJwt, jwtVerify } from 'jose';
 import type { CredentialLookup, Principal } from '../auth/principal.js';
 import type { DeliveryStatus } from '../events/delivery.js';
 import type { ControlRoute } from './services.js';
+import { S3Error } from './errors.js';
+import { writeS3Error } from './http.js';
 
 export type PrometheusAuth = 'jwt' | 'public';
 
@@ -48,9 +50,9 @@ export function prometheusAuthFromEnv(env: NodeJS.ProcessEnv): PrometheusAuth {
 export function metricsRoute(deps: MetricsDeps): ControlRoute {
   return {
     matches: (_req, url) => PATHS.has(url.pathname.replace(/\/+$/, '')),
-    async handle(req, res, _url, requestId) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.', requestId);
-      if (deps.auth === 'jwt' && !(await bearerAllowed(req, deps))) return reply(res, 403, 'AccessDenied', 'Access Denied.', requestId);
+    async handle(req, res, url, requestId) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return writeS3Error(req, res, new S3Error('MethodNotAllowed'), requestId, url.pathname);
+      if (deps.auth === 'jwt' && !(await bearerAllowed(req, deps))) return writeS3Error(req, res, new S3Error('AccessDenied'), requestId, url.pathname);
       const body = renderNotifyMetrics(await deps.status());
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) });
       res.end(req.method === 'HEAD' ? undefined : body);
@@ -71,12 +73,6 @@ async function bearerAllowed(req: IncomingMessage, deps: MetricsDeps): Promise<b
   } catch {
     return false;
   }
-}
-
-function reply(res: ServerResponse, status: number, code: string, message: string, requestId: string): void {
-  const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId></Error>`;
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
-  res.end(xml);
 }
 
 interface Sample { labels?: Record<string, string>; value: number }
