@@ -12,7 +12,7 @@
  *               paced alike arrive together and share writes, which made this part
  *               look 2-4 times cheaper than in a server under load), sync writes on,
  *               a reader taking batches and acking as delivery does,
- *               for one queue and for three (an event for 3 targets is in 3 queues),
+ *               for an event for one target and for three (one journal line naming them),
  *               less the same writers' loop without appends
  *   <target>    sendBatch() to the real Redis, PostgreSQL and a webhook receiver (a
  *               process of its own) in bursts of 10 and 50 (what a 50 ms batch interval
@@ -31,7 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DurableQueue } from '../events/queue.js';
+import { EventJournal } from '../events/journal.js';
 import { buildRecords } from '../events/record.js';
 import type { EventTarget, QueuedEvent, TargetType } from '../events/target.js';
 import { loadTargetModule } from '../events/target-factory.js';
@@ -84,15 +84,16 @@ async function recordCost(n: number): Promise<number> {
   return (await ownCpuUs(() => { for (let i = 0; i < n; i++) JSON.stringify(sampleEvent(i)); })) / n;
 }
 
-/** Appends of `n` events to `queues` queues (0: the writers' loop alone). */
-async function queueCost(work: string, queues: number, n: number): Promise<number> {
+/** Appends of `n` events, each for `targets` targets, to a journal (0: the writers' loop alone). */
+async function queueCost(work: string, targets: number, n: number): Promise<number> {
   const dir = mkdtempSync(join(work, 'queue-'));
-  const qs = await Promise.all(Array.from({ length: queues }, (_, i) => DurableQueue.open({ dir: join(dir, `q${i}`), limit: 1_000_000 })));
-  const readers = qs.map(async (q) => {
+  const journal = await EventJournal.open({ dir });
+  const consumers = Array.from({ length: targets }, (_, i) => journal.attach(`t${i}`, { limit: 1_000_000, label: `t${i}` }));
+  const readers = consumers.map(async (c) => {
     for (;;) {
-      const batch = await q.nextBatch(100).catch(() => undefined);
+      const batch = await c.nextBatch(100).catch(() => undefined);
       if (!batch) return;
-      q.ack(batch[batch.length - 1].seq);
+      c.ack(batch[batch.length - 1].seq);
     }
   });
   const events = Array.from({ length: 1024 }, (_, i) => sampleEvent(i));
@@ -100,13 +101,12 @@ async function queueCost(work: string, queues: number, n: number): Promise<numbe
   const writer = async () => {
     while (next < n) {
       const e = events[next++ % events.length];
-      const line = JSON.stringify(e);
-      await Promise.all(qs.map((q) => q.append(e, line)));
+      if (targets > 0) await journal.append(e, consumers, { line: JSON.stringify(e) });
       await new Promise((r) => setTimeout(r, queuePause()));
     }
   };
   const us = await ownCpuUs(() => Promise.all(Array.from({ length: QUEUE_WRITERS }, writer)).then(() => undefined));
-  await Promise.all(qs.map((q) => q.close()));
+  await journal.close();
   await Promise.all(readers);
   rmSync(dir, { recursive: true, force: true });
   return us / n;
@@ -182,8 +182,8 @@ export async function runEventCosts(o: CostOptions): Promise<void> {
     const queue3 = (await queueCost(work, 3, n)) - loop;
     const rows: Array<[string, number, number]> = [
       ['record + queue line', record, 0],
-      ['queue append, 1 queue', queue1, 0],
-      ['queue append, 3 queues', queue3, 0],
+      ['queue append, 1 target', queue1, 0],
+      ['queue append, 3 targets', queue3, 0],
     ];
     const byTarget = new Map<string, TargetCost[]>();
     for (const t of targets) {

@@ -156,7 +156,7 @@ function configs(s: Sinks): Map<string, Config> {
     // Redis at a port nothing listens on: the cost of queueing alone (nothing is delivered).
     ['queue', { name: '1 queue only (target down)', env: { ...redisEnv, MINIO_NOTIFY_REDIS_ADDRESS_b: '127.0.0.1:9' }, arns: ['arn:minio:sqs::b:redis'], arrived: async () => true }],
     ['queue3', {
-      name: '3 queues only (targets down)',
+      name: '3 targets down (queue only)',
       env: { ...redisEnv, ...webhookEnv, ...pgEnv, MINIO_NOTIFY_REDIS_ADDRESS_b: '127.0.0.1:9', MINIO_NOTIFY_WEBHOOK_ENDPOINT_b: 'http://127.0.0.1:9/', MINIO_NOTIFY_POSTGRES_CONNECTION_STRING_b: 'host=127.0.0.1 port=9 user=postgres dbname=test sslmode=disable' },
       arns: ['arn:minio:sqs::b:redis', 'arn:minio:sqs::b:webhook', 'arn:minio:sqs::b:postgresql'], arrived: async () => true,
     }],

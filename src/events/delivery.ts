@@ -20,7 +20,7 @@
  * gives online/queued/delivered/failed counts and the last error for the admin API.
  */
 import { PartialDelivery, type EventTarget } from './target.js';
-import type { DurableQueue } from './queue.js';
+import type { QueueConsumer } from './journal.js';
 
 export interface DeliveryStatus {
   arn: string;
@@ -92,7 +92,7 @@ export class DeliveryLoop {
   private readonly maxBackoff: number;
   private readonly sendTimeout: number;
 
-  constructor(readonly target: EventTarget, readonly queue: DurableQueue, readonly opts: DeliveryOptions) {
+  constructor(readonly target: EventTarget, readonly queue: QueueConsumer, readonly opts: DeliveryOptions) {
     this.initialBackoff = opts.initialBackoffMs ?? 100;
     this.maxBackoff = opts.maxBackoffMs ?? 5000;
     this.sendTimeout = opts.sendTimeoutMs ?? 60_000;

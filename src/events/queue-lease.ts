@@ -1,9 +1,9 @@
 /**
  * Queues left behind by an instance that is gone, and how a live one takes them over.
  *
- * Queues are per instance: <root>/<instance-id>/<type>-<id>/, the id being hostname-port.
- * An instance restarted under another id (another port, a container with a new
- * hostname) would otherwise leave its undelivered events behind for good. So each
+ * Queues are per instance: <root>/<instance-id>/journal/ (journal.ts), the id being
+ * hostname-port. An instance restarted under another id (another port, a container with
+ * a new hostname) would otherwise leave its undelivered events behind for good. So each
  * instance keeps a lease, <root>/<instance-id>/lease.json ({host, pid, heartbeatAt}),
  * rewritten every HEARTBEAT_MS and marked closed on a clean shutdown. An instance is
  * gone when its lease has not changed for 30 s, or for 10 s when it says closed or (on
@@ -13,19 +13,19 @@
  * an older s3gate) is gone when nothing in it changed for 30 s. Live instances look
  * every ADOPT_INTERVAL_MS.
  *
- * Taking over: a live instance running the same target claims the gone instance's queue
- * by renaming it into its own directory as <type>-<id>.from-<instance-id> (atomic, so
- * of two instances only one gets it), appends its undelivered events, in order, to its
- * own queue of that target, and deletes it (the gone instance's directory keeps only
- * its lease). A claim cut short by a crash is finished at
- * the next start; the events appended before the crash are then appended again, which
- * is at-least-once like every other repeat.
+ * Taking over: a live instance claims each queue directory of the gone instance (its
+ * journal, or an older s3gate's per-target <type>-<id>/ queue) by renaming it into its
+ * own directory as <name>.from-<instance-id> (atomic, so of two instances only one gets
+ * it), appends its undelivered events, in order and for the same targets, to its own
+ * journal, and deletes it (the gone instance's directory keeps only its lease). A claim
+ * cut short by a crash is finished at the next start; the events appended before the
+ * crash are then appended again, which is at-least-once like every other repeat.
  */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { log } from '../server/log.js';
-import { DurableQueue } from './queue.js';
+import { EventJournal } from './journal.js';
 
 const LEASE_FILE = 'lease.json';
 export const HEARTBEAT_MS = 5_000;
@@ -36,6 +36,8 @@ const QUICK_MS = 2 * HEARTBEAT_MS;
 /** How often a live instance looks for gone instances' queues. */
 export const ADOPT_INTERVAL_MS = 10_000;
 const CLAIM_MARK = '.from-';
+/** The journal's directory name in an instance's directory. */
+export const JOURNAL_DIR = 'journal';
 
 interface Lease {
   host: string;
@@ -137,62 +139,81 @@ async function isGone(instanceDir: string, t: Staleness): Promise<boolean> {
 export interface AdoptOptions extends Staleness {
   root: string;
   instanceId: string;
-  /** The target's queue directory name, '<type>-<id>'. */
-  name: string;
-  into: DurableQueue;
+  /** This instance's journal in that root. */
+  into: EventJournal;
   fsync?: 'always' | 'none';
 }
 
+/** Queue directories in an instance's directory: its journal, claims, an older s3gate's per-target queues. */
+async function queueDirs(instanceDir: string): Promise<string[]> {
+  const entries = await readdir(instanceDir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+}
+
 /**
- * Moves the undelivered events of gone instances' queues for this target into `into`.
+ * Moves the undelivered events of gone instances' queues in this root into `into`, for
+ * the same targets (running here or not: a target that is disabled keeps its events).
  * Returns how many were moved. Never throws: a failure is logged and retried later.
  */
 export async function adoptOrphanQueues(o: AdoptOptions): Promise<number> {
   const own = join(o.root, o.instanceId);
   let moved = 0;
   try {
-    const claims = (await readdir(own)).filter((n) => n.startsWith(o.name + CLAIM_MARK)).map((n) => join(own, n));
+    const claims = (await queueDirs(own)).filter((n) => n.includes(CLAIM_MARK)).map((n) => join(own, n));
     for (const entry of await readdir(o.root, { withFileTypes: true })) {
       if (!entry.isDirectory() || entry.name === o.instanceId) continue;
       const other = join(o.root, entry.name);
-      const queueDir = join(other, o.name);
-      if (!(await stat(queueDir).then((s) => s.isDirectory(), () => false))) continue;
-      if (!(await isGone(other, o))) continue;
-      const claim = join(own, `${o.name}${CLAIM_MARK}${entry.name}`);
-      try {
-        await rename(queueDir, claim);
-        claims.push(claim);
-      } catch (e) {
-        // Another instance claimed it first (ENOENT), or an earlier claim of ours is there.
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log('warn', 'event queue of a gone instance not claimed', { queue: queueDir, error: String(e) });
+      const queues = await queueDirs(other);
+      if (queues.length === 0 || !(await isGone(other, o))) continue;
+      for (const q of queues) {
+        const claim = join(own, `${q}${CLAIM_MARK}${entry.name}`);
+        try {
+          await rename(join(other, q), claim);
+          claims.push(claim);
+        } catch (e) {
+          // Another instance claimed it first (ENOENT), or an earlier claim of ours is
+          // still there (ENOTEMPTY: taken once that one is done).
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log('warn', 'event queue of a gone instance not claimed', { queue: join(other, q), error: String(e) });
+        }
       }
       // The gone instance's directory (its lease) stays: removing it could race with
       // that instance coming back under the same id and creating its queues in it.
     }
-    for (const claim of claims) moved += await drainInto(claim, o);
+    for (const claim of claims) moved += await moveQueue(claim, o.into, o.fsync);
   } catch (e) {
-    log('error', 'event queues of gone instances not taken over (retried later)', { root: o.root, target: o.name, error: String(e) });
+    log('error', 'event queues of gone instances not taken over (retried later)', { root: o.root, error: String(e) });
   }
   return moved;
 }
 
-/** Appends a claimed queue's undelivered events to `into`, in order, then deletes it. */
-async function drainInto(claim: string, o: AdoptOptions): Promise<number> {
-  const from = await DurableQueue.open({ dir: claim, limit: Number.MAX_SAFE_INTEGER, fsync: o.fsync, name: claim });
+/**
+ * Moves the per-target queue directories an older s3gate left in this instance's
+ * directory into its journal (before the journal is used: those events are older).
+ */
+export async function migrateLegacyQueues(root: string, instanceId: string, into: EventJournal, fsync?: 'always' | 'none'): Promise<number> {
+  const own = join(root, instanceId);
+  let moved = 0;
+  for (const name of await queueDirs(own)) {
+    if (name !== JOURNAL_DIR && !name.includes(CLAIM_MARK)) moved += await moveQueue(join(own, name), into, fsync);
+  }
+  return moved;
+}
+
+/** Appends a queue's undelivered events to `into`, in order, for the same targets, then deletes it. */
+async function moveQueue(dir: string, into: EventJournal, fsync?: 'always' | 'none'): Promise<number> {
+  const base = basename(dir).split(CLAIM_MARK)[0];
+  const from = await EventJournal.open({ dir, fsync, name: dir, legacyConsumer: base === JOURNAL_DIR ? undefined : base });
   let moved = 0;
   try {
-    while (from.size > 0) {
-      const items = await from.nextBatch(1000);
-      const ok = await Promise.all(items.map((i) => o.into.append(i.event)));
-      if (ok.includes(false)) throw new Error(`the target's own queue refused ${ok.filter((x) => !x).length} of them (full, or a write error)`);
-      from.ack(items[items.length - 1].seq);
-      await from.commit();
-      moved += items.length;
+    for await (const batch of from.undelivered(1000)) {
+      const ok = await Promise.all(batch.map((i) => into.append(i.event, i.to.map((n) => into.consumer(n)), { ignoreLimit: true })));
+      if (ok.includes(false)) throw new Error(`the journal refused ${ok.filter((x) => !x).length} of them (a write error)`);
+      moved += batch.length;
     }
   } finally {
     await from.close();
   }
-  await rm(claim, { recursive: true, force: true });
-  log('info', 'took over the queued events of a gone instance', { queue: claim, into: o.into.dir, events: moved });
+  await rm(dir, { recursive: true, force: true });
+  log('info', 'moved queued events into the journal', { from: dir, into: into.dir, events: moved });
   return moved;
 }

@@ -7,18 +7,20 @@
  * notify_redis:1 are delivered by the re-created target, and stay on disk while the
  * target is disabled.
  *
- * Queue location: <queue_dir or <sysDir>/queues>/<instance-id>/<type>-<id>/, so several
- * instances sharing a data dir (or a queue_dir) never share a queue. The queues of an
- * instance that is gone (restarted on another port, or a container with a new
- * hostname) are taken over by a live one running the same target (queue-lease.ts).
+ * Queue location: <queue_dir or <sysDir>/queues>/<instance-id>/journal/, one journal
+ * (journal.ts) for all targets with the same queue root, so an event for three targets
+ * is one durable write; several instances sharing a data dir (or a queue_dir) never
+ * share a journal. The queues of an instance that is gone (restarted on another port,
+ * or a container with a new hostname) are taken over by a live one (queue-lease.ts).
  */
 import { join } from 'node:path';
-import { ADOPT_INTERVAL_MS, adoptOrphanQueues, LeaseKeeper, type Staleness } from './queue-lease.js';
+import { ADOPT_INTERVAL_MS, adoptOrphanQueues, JOURNAL_DIR, LeaseKeeper, migrateLegacyQueues, type Staleness } from './queue-lease.js';
 import type { ConfigService } from '../config/service.js';
 import type { ConfigTarget } from '../config/subsystem.js';
 import { formatTargetArn, targetKey } from './arn.js';
 import { DeliveryLoop, type DeliveryStatus } from './delivery.js';
-import { DurableQueue } from './queue.js';
+import { EventJournal, type QueueConsumer } from './journal.js';
+import type { QueuedEvent } from './target.js';
 import { loadTargetModule, typeOfSubsystem } from './target-factory.js';
 import { SERVICE_KEYS } from './notify-subsystems.js';
 import { parseQueueOptions } from './targets/options.js';
@@ -46,9 +48,12 @@ interface Entry {
   error?: string;
   type: string;
   id: string;
-  /** Where its queue lives: <root>/<instance-id>/<name>. */
-  root?: string;
-  name?: string;
+}
+
+/** A queue root in use: this instance's journal there and its lease. */
+interface Root {
+  journal: EventJournal;
+  lease: LeaseKeeper;
 }
 
 /** Options as the target factory takes them: the event system's own keys removed. */
@@ -82,8 +87,7 @@ export class TargetRegistry {
   private chain: Promise<void> = Promise.resolve();
   private lastAnnounced = '';
   private closed = false;
-  /** This instance's lease in each queue root in use. */
-  private readonly leases = new Map<string, Promise<LeaseKeeper>>();
+  private readonly roots = new Map<string, Promise<Root>>();
   private readonly adoptTimer: NodeJS.Timeout;
 
   constructor(private readonly opts: RegistryOptions) {
@@ -139,15 +143,8 @@ export class TargetRegistry {
       const options = targetOptions(config);
       const q = parseQueueOptions(config.subsys, id, options);
       const target = mod.create(id, options);
-      entry.root = queueRoot(this.opts.sysDir, q.queueDir);
-      entry.name = queueName(type, id);
-      await this.lease(entry.root);
-      const queue = await DurableQueue.open({
-        dir: join(entry.root, this.opts.instanceId, entry.name),
-        limit: q.queueLimit,
-        fsync: this.opts.fsync,
-        name: arn,
-      });
+      const { journal } = await this.root(queueRoot(this.opts.sysDir, q.queueDir));
+      const queue = journal.attach(queueName(type, id), { limit: q.queueLimit, label: arn });
       entry.loop = new DeliveryLoop(target, queue, { arn, initialBackoffMs: this.opts.initialBackoffMs, maxBackoffMs: this.opts.maxBackoffMs });
       entry.loop.start();
       if (queue.size > 0) console.log(JSON.stringify({ level: 'info', msg: 'replaying queued events', target: arn, queued: queue.size }));
@@ -158,32 +155,50 @@ export class TargetRegistry {
     return entry;
   }
 
-  private lease(root: string): Promise<LeaseKeeper> {
-    let keeper = this.leases.get(root);
-    if (!keeper) {
-      const k = new LeaseKeeper(root, this.opts.instanceId);
-      keeper = k.start().then(() => k);
-      this.leases.set(root, keeper);
+  /**
+   * The journal of a queue root, opened on first use: the lease is written first (so the
+   * instance is not taken for gone), and queues of an older s3gate are moved in before
+   * any new event.
+   */
+  private root(dir: string): Promise<Root> {
+    let root = this.roots.get(dir);
+    if (!root) {
+      root = (async () => {
+        const lease = new LeaseKeeper(dir, this.opts.instanceId);
+        await lease.start();
+        const journal = await EventJournal.open({ dir: join(dir, this.opts.instanceId, JOURNAL_DIR), fsync: this.opts.fsync, name: dir });
+        await migrateLegacyQueues(dir, this.opts.instanceId, journal, this.opts.fsync);
+        return { journal, lease };
+      })();
+      this.roots.set(dir, root);
+      root.catch(() => this.roots.delete(dir)); // tried again at the next start of a target
     }
-    return keeper;
-  }
-
-  private adopt(entry: Entry, into: DurableQueue): Promise<number> {
-    return adoptOrphanQueues({ root: entry.root!, instanceId: this.opts.instanceId, name: entry.name!, into, fsync: this.opts.fsync, ...this.opts.staleness });
+    return root;
   }
 
   private async adoptAll(): Promise<void> {
-    if (this.closed) return;
-    for (const e of this.entries.values()) if (e.loop) await this.adopt(e, e.loop.queue);
+    for (const [dir, root] of this.roots) {
+      if (this.closed) return;
+      const { journal } = await root;
+      await adoptOrphanQueues({ root: dir, instanceId: this.opts.instanceId, into: journal, fsync: this.opts.fsync, ...this.opts.staleness });
+    }
   }
 
-  /** Appends to each target's queue; resolves when all are durable. Unknown keys are skipped. */
-  async enqueue(keys: string[], event: Parameters<DurableQueue['append']>[0]): Promise<void> {
-    const line = JSON.stringify(event); // once, whatever the number of targets
-    await Promise.all(keys.map(async (k) => {
+  /**
+   * Queues the event for these targets (one write per journal, whatever their number);
+   * resolves when it is durable. Unknown keys are skipped.
+   */
+  async enqueue(keys: string[], event: QueuedEvent): Promise<void> {
+    const byJournal = new Map<EventJournal, QueueConsumer[]>();
+    for (const k of keys) {
       const e = this.entries.get(k) ?? (await this.starting.get(k));
-      if (e?.loop) await e.loop.queue.append(event, line);
-    }));
+      if (!e?.loop) continue;
+      const consumers = byJournal.get(e.loop.queue.journal);
+      if (consumers) consumers.push(e.loop.queue);
+      else byJournal.set(e.loop.queue.journal, [e.loop.queue]);
+    }
+    const line = JSON.stringify(event); // once, whatever the number of targets
+    await Promise.all([...byJournal].map(([journal, consumers]) => journal.append(event, consumers, { line })));
   }
 
   status(): DeliveryStatus[] {
@@ -200,6 +215,10 @@ export class TargetRegistry {
     const loops = [...this.entries.values()].map((e) => e.loop?.stop());
     this.entries.clear();
     await Promise.all(loops);
-    await Promise.all([...this.leases.values()].map(async (k) => (await k).stop()));
+    await Promise.all([...this.roots.values()].map(async (r) => {
+      const { journal, lease } = await r.catch(() => ({ journal: undefined, lease: undefined }));
+      await journal?.close();
+      await lease?.stop();
+    }));
   }
 }

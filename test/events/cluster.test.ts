@@ -22,7 +22,7 @@ test('workers forward to the primary: one delivery owner, publish order kept acr
   assert.match(out, /SQS ARNs: arn:minio:sqs::1:webhook/);
   const status = JSON.parse(out.split('status ')[1].split('\n')[0]);
   assert.equal(status[0].arn, 'arn:minio:sqs::1:webhook');
-  assert.equal(status[0].queueDir, join(dataDir, '.s3gate.sys', 'queues', 'c-9000', 'webhook-1'));
+  assert.equal(status[0].queueDir, join(dataDir, '.s3gate.sys', 'queues', 'c-9000', 'journal'));
   // Only the primary printed the ARN line: workers own no targets.
   assert.equal(out.split('SQS ARNs').length - 1, 1);
   await rm(dataDir, { recursive: true });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DurableQueue } from '../../src/events/queue.js';
+import { openQueue } from './fixtures/queue.js';
 import { BATCH_INTERVAL_MS, DeliveryLoop } from '../../src/events/delivery.js';
 import type { EventTarget, QueuedEvent } from '../../src/events/target.js';
 import http from 'node:http';
@@ -22,7 +22,7 @@ function ev(i: number): QueuedEvent {
 test('target down (closed port), 1000 events queued, target comes up: all arrive in order', async () => {
   const dir = await mkdtemp(join(tmpdir(), 's3gate-delivery-'));
   const port = await freePort();
-  const queue = await DurableQueue.open({ dir, limit: 100000 });
+  const queue = await openQueue(dir, 100000);
   const target = createHttpTestTarget('1', { endpoint: `http://127.0.0.1:${port}/events` });
   const loop = new DeliveryLoop(target, queue, { arn: 'arn:minio:sqs::1:webhook', initialBackoffMs: 20, maxBackoffMs: 200 });
   const logs: string[] = [];
@@ -47,6 +47,7 @@ test('target down (closed port), 1000 events queued, target comes up: all arrive
     assert.equal(up.delivered, 1000);
     assert.equal(up.queued, 0);
     await loop.stop();
+    await queue.journal.close();
     await receiver.close();
   } finally {
     console.error = origErr;
@@ -62,19 +63,21 @@ test('delivery resumes after a restart from where it stopped (at least once, in 
   const dir = await mkdtemp(join(tmpdir(), 's3gate-delivery-'));
   const port = await freePort();
   const receiver = await startReceiver(port);
-  let queue = await DurableQueue.open({ dir, limit: 100000 });
+  let queue = await openQueue(dir, 100000);
   await Promise.all(Array.from({ length: 300 }, (_, i) => queue.append(ev(i))));
   let loop = new DeliveryLoop(createHttpTestTarget('1', { endpoint: `http://127.0.0.1:${port}/` }), queue, { arn: 'a', initialBackoffMs: 10 });
   loop.start();
   await until(() => receiver.keys.length >= 100, 10000, '100 deliveries');
   await loop.stop();
+  await queue.journal.close();
   const firstRun = receiver.keys.length;
-  queue = await DurableQueue.open({ dir, limit: 100000 });
+  queue = await openQueue(dir, 100000);
   assert.equal(queue.size, 300 - firstRun);
   loop = new DeliveryLoop(createHttpTestTarget('1', { endpoint: `http://127.0.0.1:${port}/` }), queue, { arn: 'a', initialBackoffMs: 10 });
   loop.start();
   await until(() => receiver.keys.length >= 300, 10000, 'all deliveries');
   await loop.stop();
+  await queue.journal.close();
   assert.deepEqual(receiver.keys, Array.from({ length: 300 }, (_, i) => `b/k${i}`));
   await receiver.close();
   await rm(dir, { recursive: true });
@@ -95,7 +98,7 @@ test('a steady stream of events reaches Redis in batches, in order', async () =>
     isOnline: () => redisTarget.isOnline(),
     close: () => redisTarget.close(),
   };
-  const queue = await DurableQueue.open({ dir, limit: 100000 });
+  const queue = await openQueue(dir, 100000);
   const loop = new DeliveryLoop(target, queue, { arn: 'arn:minio:sqs::b:redis' });
   try {
     loop.start();
@@ -124,6 +127,7 @@ test('a steady stream of events reaches Redis in batches, in order', async () =>
     assert.deepEqual(sizes.slice(before), [1]);
   } finally {
     await loop.stop();
+    await queue.journal.close();
     await redis.del(key);
     redis.disconnect();
     await rm(dir, { recursive: true });
@@ -147,7 +151,7 @@ test('webhook: a POST refused mid-batch is retried from that event; the ones ack
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
-  const queue = await DurableQueue.open({ dir, limit: 1000 });
+  const queue = await openQueue(dir, 1000);
   // All 20 are queued before the loop starts, so the first batch holds all of them.
   for (let i = 0; i < 20; i++) await queue.append(ev(i));
   const loop = new DeliveryLoop(createWebhookTarget('p', { endpoint: `http://127.0.0.1:${port}/` }), queue, { arn: 'arn:minio:sqs::p:webhook', initialBackoffMs: 20 });
@@ -167,6 +171,7 @@ test('webhook: a POST refused mid-batch is retried from that event; the ones ack
   } finally {
     console.error = origErr;
     await loop.stop();
+    await queue.journal.close();
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
     await rm(dir, { recursive: true });

@@ -65,7 +65,7 @@ test('config -> target without restart, bucket rules route events, unknown ARN r
   assert.equal(st.arn, 'arn:minio:sqs::1:webhook');
   assert.equal(st.delivered, 2);
   assert.equal(st.online, true);
-  assert.equal(st.queueDir, join(backend.sysDir, 'queues', 'host-9000', 'webhook-1'));
+  assert.equal(st.queueDir, join(backend.sysDir, 'queues', 'host-9000', 'journal'));
 
   // Bucket events: only to targets subscribed server-wide.
   await events.publish({ name: 's3:BucketCreated', bucket: 'newbucket' }, req());
@@ -75,12 +75,12 @@ test('config -> target without restart, bucket rules route events, unknown ARN r
   await until(() => receiver.keys.length >= 3, 5000, 'bucket event');
   assert.deepEqual(receiver.keys.slice(2), ['newbucket2/']);
 
-  // Disabling the target stops delivery; the queue directory stays.
+  // Disabling the target stops delivery; where it got to stays.
   await config.set({ subsys: 'notify_webhook', target: '1', kvs: { enable: 'off' } });
   await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual(await events.status(), []);
   assert.deepEqual(events.listTargetArns(), []);
-  assert.ok((await readdir(join(backend.sysDir, 'queues', 'host-9000'))).includes('webhook-1'));
+  assert.ok((await readdir(join(backend.sysDir, 'queues', 'host-9000', 'journal'))).includes('offset-webhook-1.json'));
 
   await events.close();
   config.close();
@@ -146,7 +146,7 @@ test('queue location honours queue_dir, one directory per instance', async () =>
   await config.set({ subsys: 'notify_webhook', target: 'q', kvs: { endpoint: 'http://127.0.0.1:1/', queue_dir: qdir, queue_limit: '5' } });
   await new Promise((r) => setTimeout(r, 50));
   const [st] = await events.status();
-  assert.equal(st.queueDir, join(qdir, 'host-9000', 'webhook-q'));
+  assert.equal(st.queueDir, join(qdir, 'host-9000', 'journal'));
   assert.equal(st.queueLimit, 5);
   await events.close();
   config.close();

@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { DurableQueue } from '../../src/events/queue.js';
+import { EventJournal, type QueueConsumer } from '../../src/events/journal.js';
+import { openQueue } from './fixtures/queue.js';
 import type { QueuedEvent } from '../../src/events/target.js';
 
 function ev(i: number): QueuedEvent {
   return { eventName: 's3:ObjectCreated:Put', key: `b/k${i}`, eventTime: '2024-01-01T00:00:00.000Z', record: { eventName: 's3:ObjectCreated:Put', eventTime: '', s3: { bucket: { name: 'b' }, object: { key: `k${i}` } } } };
 }
 
-async function drain(q: DurableQueue, max = Infinity): Promise<number[]> {
+async function drain(q: QueueConsumer, max = Infinity): Promise<number[]> {
   const got: number[] = [];
   while (q.peekReady() && got.length < max) {
     const item = await q.next();
@@ -28,17 +29,17 @@ async function tempDir(): Promise<string> {
 
 test('events come out in order, survive reopen, and delivered segments are deleted', async () => {
   const dir = await tempDir();
-  let q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 10 });
+  let q = await openQueue(dir, 100000, 10);
   await Promise.all(Array.from({ length: 35 }, (_, i) => q.append(ev(i))));
   assert.equal(q.size, 35);
   assert.deepEqual(await drain(q, 12), Array.from({ length: 12 }, (_, i) => i));
-  await q.close();
+  await q.journal.close();
 
-  q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 10 });
+  q = await openQueue(dir, 100000, 10);
   assert.equal(q.size, 23, 'the 12 delivered events are not replayed');
   await q.append(ev(35));
   assert.deepEqual(await drain(q), Array.from({ length: 24 }, (_, i) => i + 12));
-  await q.close();
+  await q.journal.close();
   const segs = (await readdir(dir)).filter((n) => n.endsWith('.jsonl'));
   assert.equal(segs.length, 1, `only the active segment remains, got ${segs.join(',')}`);
   await rm(dir, { recursive: true });
@@ -46,7 +47,7 @@ test('events come out in order, survive reopen, and delivered segments are delet
 
 test('a reader behind at a rotation, and a reopen on a full last segment, still get every event in order', async () => {
   const dir = await tempDir();
-  let q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 5 });
+  let q = await openQueue(dir, 100000, 5);
   const appended = Array.from({ length: 7 }, (_, i) => ev(i));
   for (const e of appended) await q.append(e);
   // Events 0-4 are in the segment just sealed: handed out as appended, not parsed back.
@@ -54,31 +55,31 @@ test('a reader behind at a rotation, and a reopen on a full last segment, still 
   assert.equal(first.event, appended[0]);
   assert.deepEqual(await drain(q, 3), [0, 1, 2]);
   for (let i = 7; i < 12; i++) await q.append(ev(i));
-  await q.close();
+  await q.journal.close();
 
-  q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 5 });
+  q = await openQueue(dir, 100000, 5);
   for (let i = 12; i < 15; i++) await q.append(ev(i)); // fills the last segment
   assert.deepEqual(await drain(q, 7), [3, 4, 5, 6, 7, 8, 9]);
-  await q.close();
-  q = await DurableQueue.open({ dir, limit: 100000, segmentEvents: 5 });
+  await q.journal.close();
+  q = await openQueue(dir, 100000, 5);
   for (let i = 15; i < 18; i++) await q.append(ev(i)); // a new segment after a full one
   assert.deepEqual(await drain(q), Array.from({ length: 8 }, (_, i) => i + 10));
-  await q.close();
+  await q.journal.close();
   await rm(dir, { recursive: true });
 });
 
 test('a torn last line is ignored and the queue keeps appending after it', async () => {
   const dir = await tempDir();
-  let q = await DurableQueue.open({ dir, limit: 100000 });
+  let q = await openQueue(dir, 100000);
   for (let i = 0; i < 5; i++) await q.append(ev(i));
-  await q.close();
+  await q.journal.close();
   const seg = (await readdir(dir)).find((n) => n.endsWith('.jsonl'))!;
   await appendFile(join(dir, seg), '{"eventName":"s3:ObjectCreated:Put","key":"b/k5","rec');
-  q = await DurableQueue.open({ dir, limit: 100000 });
+  q = await openQueue(dir, 100000);
   assert.equal(q.size, 5);
   await q.append(ev(6));
   assert.deepEqual(await drain(q), [0, 1, 2, 3, 4, 6]);
-  await q.close();
+  await q.journal.close();
   const text = await readFile(join(dir, seg), 'utf8');
   assert.equal(text.split('\n').filter(Boolean).length, 6, 'the torn bytes were cut off before appending');
   await rm(dir, { recursive: true });
@@ -86,7 +87,7 @@ test('a torn last line is ignored and the queue keeps appending after it', async
 
 test('queue_limit: appends beyond the limit are refused, counted and logged', async () => {
   const dir = await tempDir();
-  const q = await DurableQueue.open({ dir, limit: 3, name: 'arn:minio:sqs::1:redis' });
+  const q = await openQueue(dir, 3, undefined, 'arn:minio:sqs::1:redis');
   const logged: string[] = [];
   const orig = console.error;
   console.error = (line: string) => { logged.push(line); };
@@ -101,7 +102,7 @@ test('queue_limit: appends beyond the limit are refused, counted and logged', as
   // Room again once something was delivered.
   await drain(q, 1);
   assert.equal(await q.append(ev(9)), true);
-  await q.close();
+  await q.journal.close();
   await rm(dir, { recursive: true });
 });
 
@@ -126,9 +127,9 @@ test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothin
   });
   assert.ok(acked.size >= 3000);
 
-  const q = await DurableQueue.open({ dir, limit: 1_000_000, segmentEvents: 500 });
+  const q = await openQueue(dir, 1_000_000, 500);
   const got = await drain(q);
-  await q.close();
+  await q.journal.close();
   // The writer numbers events in append order, so the queue must hold exactly 0..n-1.
   assert.deepEqual(got, Array.from({ length: got.length }, (_, i) => i));
   const missing = [...acked].filter((i) => i >= got.length);
@@ -138,7 +139,7 @@ test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothin
 
 test('appends made while a write runs share the next synchronous write; every one is durable when it resolves', async () => {
   const dir = await tempDir();
-  const q = await DurableQueue.open({ dir, limit: 1000 });
+  const q = await openQueue(dir, 1000);
   // Count the writes to segment files (opened O_APPEND); the first one is held until
   // released. Each must go to a file opened O_DSYNC, so that it is durable on return.
   const probe = await open(join(dir, 'probe'), 'w');
@@ -175,17 +176,17 @@ test('appends made while a write runs share the next synchronous write; every on
   } finally {
     proto.write = original;
   }
-  await q.close();
+  await q.journal.close();
   // What resolved is on disk, in order.
-  const reopened = await DurableQueue.open({ dir, limit: 1000 });
+  const reopened = await openQueue(dir, 1000);
   assert.deepEqual(await drain(reopened), Array.from({ length: 60 }, (_, i) => i));
-  await reopened.close();
+  await reopened.journal.close();
   await rm(dir, { recursive: true });
 });
 
 test('an append never waits on a timer (a lone writer is never held for company)', async () => {
   const dir = await tempDir();
-  const q = await DurableQueue.open({ dir, limit: 1000 });
+  const q = await openQueue(dir, 1000);
   // setTimeout is frozen: an append that waited on a timer would never resolve.
   mock.timers.enable({ apis: ['setTimeout'] });
   let stuck: NodeJS.Timeout | undefined;
@@ -196,6 +197,100 @@ test('an append never waits on a timer (a lone writer is never held for company)
     clearInterval(stuck);
     mock.timers.reset();
   }
-  await q.close();
+  await q.journal.close();
+  await rm(dir, { recursive: true });
+});
+
+test('an event for three targets is one write; each target reads it and progresses on its own', async () => {
+  const dir = await tempDir();
+  let journal = await EventJournal.open({ dir, segmentEvents: 10 });
+  const names = ['redis-1', 'webhook-x', 'postgresql-1'];
+  let [a, b, c] = names.map((n) => journal.attach(n, { limit: 1000, label: n }));
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { write(...args: unknown[]): Promise<unknown> };
+  await probe.close();
+  await rm(join(dir, 'probe'));
+  const original = proto.write;
+  let writes = 0;
+  proto.write = async function (this: { fd: number }, ...args: unknown[]) {
+    if (parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${this.fd}`, 'utf8'))![1], 8) & constants.O_APPEND) writes++;
+    return original.apply(this, args);
+  };
+  try {
+    for (let i = 0; i < 25; i++) assert.equal(await journal.append(ev(i), [a, b, c]), true);
+  } finally {
+    proto.write = original;
+  }
+  assert.equal(writes, 25, 'one write per event, not one per target');
+  assert.deepEqual([a.size, b.size, c.size], [25, 25, 25]);
+  // An event for one target only is not handed to the others.
+  assert.equal(await journal.append(ev(25), [b]), true);
+  assert.deepEqual(await drain(a), Array.from({ length: 25 }, (_, i) => i));
+  assert.deepEqual(await drain(b, 5), [0, 1, 2, 3, 4]);
+  await journal.close();
+
+  // Reopened: each target resumes where it was; the one that read nothing has it all.
+  journal = await EventJournal.open({ dir, segmentEvents: 10 });
+  [a, b, c] = names.map((n) => journal.attach(n, { limit: 1000, label: n }));
+  assert.deepEqual([a.size, b.size, c.size], [0, 21, 25]);
+  assert.deepEqual(await drain(b), Array.from({ length: 21 }, (_, i) => i + 5));
+  const segments = async () => (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).length;
+  assert.equal(await segments(), 3, 'segments stay while one target has not read them');
+  assert.deepEqual(await drain(c), Array.from({ length: 25 }, (_, i) => i));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await segments(), 1, 'read by every target: only the active segment is left');
+  await journal.close();
+  await rm(dir, { recursive: true });
+});
+
+test('a target at its queue_limit does not stop the event from being queued for the others', async () => {
+  const dir = await tempDir();
+  const journal = await EventJournal.open({ dir });
+  const full = journal.attach('full', { limit: 2, label: 'arn:minio:sqs::full:webhook' });
+  const roomy = journal.attach('roomy', { limit: 1000, label: 'roomy' });
+  const orig = console.error;
+  console.error = () => {};
+  try {
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await journal.append(ev(i), [full, roomy]));
+    assert.deepEqual(results, [true, true, false, false]);
+  } finally {
+    console.error = orig;
+  }
+  assert.deepEqual([full.overflowCount, roomy.overflowCount], [2, 0]);
+  assert.deepEqual(await drain(full), [0, 1]);
+  assert.deepEqual(await drain(roomy), [0, 1, 2, 3]);
+  await journal.close();
+  await rm(dir, { recursive: true });
+});
+
+test('a target that is not running keeps its events across restarts until it runs again', async () => {
+  const dir = await tempDir();
+  let journal = await EventJournal.open({ dir, segmentEvents: 4 });
+  const on = journal.attach('on', { limit: 1000, label: 'on' });
+  const off = journal.attach('off', { limit: 1000, label: 'off' });
+  for (let i = 0; i < 6; i++) await journal.append(ev(i), [on, off]);
+  await off.close(); // disabled: its loop stopped
+  for (let i = 6; i < 10; i++) await journal.append(ev(i), [on]);
+  assert.deepEqual(await drain(on), Array.from({ length: 10 }, (_, i) => i));
+  await journal.close();
+  journal = await EventJournal.open({ dir, segmentEvents: 4 });
+  const back = journal.attach('off', { limit: 1000, label: 'off' });
+  assert.deepEqual(await drain(back), [0, 1, 2, 3, 4, 5]);
+  assert.equal(journal.attach('on', { limit: 1000, label: 'on' }).size, 0);
+  await journal.close();
+  await rm(dir, { recursive: true });
+});
+
+test('the queue directory of an older s3gate (bare event lines, offset.json) opens for its target', async () => {
+  const dir = await tempDir();
+  const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify(ev(i))).join('\n') + '\n';
+  await appendFile(join(dir, '0000000000000000.jsonl'), lines);
+  await appendFile(join(dir, 'offset.json'), JSON.stringify({ next: 2 }));
+  const journal = await EventJournal.open({ dir, legacyConsumer: 'webhook-1' });
+  const batches = [];
+  for await (const batch of journal.undelivered(2)) batches.push(batch.map((i) => `${i.to.join(',')}:${i.event.key}`));
+  assert.deepEqual(batches, [['webhook-1:b/k2', 'webhook-1:b/k3'], ['webhook-1:b/k4']]);
+  await journal.close();
   await rm(dir, { recursive: true });
 });
