@@ -20,7 +20,8 @@
  * Durability window: append() resolves only after the line is on stable storage. The
  * segment file is opened O_DSYNC, so its write() returns once the data is as durable as
  * after fdatasync, in one thread-pool round trip instead of two (with 16 writers paced
- * like PUTs: 99-138 against 123-151 us of CPU per event). "Group commit": while one
+ * like PUTs: 99-138 against 123-151 us of CPU per event), and lines are written into
+ * zeros written ahead of them (preallocate()), not appended. "Group commit": while one
  * write runs, new appends gather into the next batch, written with one write(). A new
  * segment's directory entry is synced too. A batch never waits for company: waiting a
  * few ms to gather more appends per write saves CPU, but every PUT's response pays the
@@ -93,6 +94,8 @@ const OFFSET_RE = /^offset-(.+)\.json$/;
 const LEGACY_OFFSET_FILE = 'offset.json';
 /** An offset file is always this long ({"next":N} padded with spaces, then a newline). */
 const OFFSET_BYTES = 40;
+/** Zeros kept ahead of the last line of the active segment (see preallocate()). */
+const PREALLOCATE_BYTES = 1 << 20;
 /** A consumer's list of delivered sequence numbers is trimmed once this many are done. */
 const TRIM_AFTER = 4096;
 
@@ -108,8 +111,11 @@ function log(level: string, msg: string, fields: Record<string, unknown>): void 
 
 interface Line { to?: unknown; event?: QueuedEvent }
 
-/** The complete lines of a segment's text, parsed, and the byte length they occupy. */
-function parseSegment(text: string): { lines: Line[]; bytes: number } {
+/**
+ * The complete lines of a segment's text, parsed, the byte length they occupy, and
+ * whether what follows is only the zeros of preallocated space (not a torn write).
+ */
+function parseSegment(text: string): { lines: Line[]; bytes: number; zeroTail: boolean } {
   const lines: Line[] = [];
   let pos = 0;
   while (pos < text.length) {
@@ -118,7 +124,7 @@ function parseSegment(text: string): { lines: Line[]; bytes: number } {
     try { lines.push(JSON.parse(text.slice(pos, nl)) as Line); } catch { break; }
     pos = nl + 1;
   }
-  return { lines, bytes: Buffer.byteLength(text.slice(0, pos)) };
+  return { lines, bytes: Buffer.byteLength(text.slice(0, pos)), zeroTail: /^\0*$/.test(text.slice(pos)) };
 }
 
 /** A legacy line is the event itself. */
@@ -139,8 +145,8 @@ export class EventJournal {
   readonly name: string;
   private readonly segmentEvents: number;
   private readonly sync: boolean;
-  /** Segment files are opened O_APPEND, and with sync O_DSYNC: each write() returns once durable. */
-  private readonly appendFlags: number;
+  /** With sync, segment files are opened O_DSYNC: each write() returns once durable. */
+  private readonly openFlags: number;
   private readonly legacy: string | undefined;
 
   private segments: Segment[] = [];
@@ -150,8 +156,10 @@ export class EventJournal {
    * no JSON.parse per delivery. The same object goes to every target; nobody mutates it.
    */
   private activeEvents: QueuedEvent[] = [];
-  /** Byte length of the active segment's valid content (to cut a failed write off). */
+  /** Byte length of the active segment's valid content: where the next line goes. */
   private activeBytes = 0;
+  /** Length of the active segment file: zeros from activeBytes on (see preallocate()). */
+  private allocated = 0;
   /** The segment sealed last, for readers a little behind (no read back from disk). */
   private sealed: SegmentEvents | undefined;
 
@@ -169,7 +177,7 @@ export class EventJournal {
     this.segmentEvents = opts.segmentEvents ?? 1000;
     this.sync = (opts.fsync ?? 'always') === 'always';
     this.legacy = opts.legacyConsumer;
-    this.appendFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (this.sync ? constants.O_DSYNC : 0);
+    this.openFlags = constants.O_WRONLY | constants.O_CREAT | (this.sync ? constants.O_DSYNC : 0);
   }
 
   static async open(opts: JournalOptions): Promise<EventJournal> {
@@ -208,15 +216,19 @@ export class EventJournal {
 
     let lastEvents: QueuedEvent[] = [];
     let lastBytes = 0;
+    let lastSize = 0;
     for (const n of names.filter((x) => SEGMENT_RE.test(x))) {
       const first = Number(SEGMENT_RE.exec(n)![1]);
       const path = join(this.dir, n);
       const text = await readFile(path, 'utf8');
-      const { lines, bytes } = parseSegment(text);
-      if (bytes < Buffer.byteLength(text)) {
+      const { lines, bytes, zeroTail } = parseSegment(text);
+      lastSize = Buffer.byteLength(text);
+      if (!zeroTail) {
+        // Cut off, so that no later line can follow the garbage.
         log('warn', 'event queue: ignoring torn tail of segment', { queue: this.name, segment: n, keptEvents: lines.length });
         const fh = await open(path, 'r+');
         try { await fh.truncate(bytes); await fh.datasync(); } finally { await fh.close(); }
+        lastSize = bytes;
       }
       lines.forEach((line, i) => {
         const to = Array.isArray(line.to) ? (line.to as string[]) : this.legacy ? [this.legacy] : [];
@@ -230,9 +242,10 @@ export class EventJournal {
     const offsets = [...this.consumers.values()].map((c) => c.committedOnDisk);
     this.nextSeq = this.durableSeq = Math.max(last ? last.first + last.count : 0, ...offsets);
     if (last && last.count < this.segmentEvents) {
-      this.active = await open(last.path, this.appendFlags);
+      this.active = await open(last.path, this.openFlags);
       this.activeEvents = lastEvents;
       this.activeBytes = lastBytes;
+      this.allocated = lastSize;
     } else if (last) {
       this.sealed = { first: last.first, events: lastEvents };
     }
@@ -293,10 +306,13 @@ export class EventJournal {
       const take = batch.slice(i, i + (this.segmentEvents - seg.count));
       const fh = this.active!;
       const data = Buffer.from(take.map((p) => p.line).join('\n') + '\n');
+      const at = this.activeBytes;
       try {
-        for (let off = 0; off < data.length;) off += (await fh.write(data, off)).bytesWritten;
+        if (at + data.length > this.allocated) await this.preallocate(at + data.length);
+        for (let off = 0; off < data.length;) off += (await fh.write(data, off, data.length - off, at + off)).bytesWritten;
       } catch (e) {
-        await fh.truncate(this.activeBytes).catch(() => {});
+        // What the failed write left must not sit between two lines.
+        await fh.truncate(at).then(() => { this.allocated = at; }, () => {});
         throw e;
       }
       this.activeBytes += data.length;
@@ -306,18 +322,34 @@ export class EventJournal {
     }
   }
 
+  /**
+   * Extends the active segment with zeros to PREALLOCATE_BYTES past `needed`: a durable
+   * write into space already allocated and written changes no file size or block map,
+   * so it costs the disk and the kernel less than an append (here about 20% less CPU
+   * and 30% less latency per O_DSYNC write of 1.5 KB). Recovery stops at the zeros.
+   */
+  private async preallocate(needed: number): Promise<void> {
+    const end = needed + PREALLOCATE_BYTES;
+    const zeros = Buffer.alloc(end - this.allocated);
+    for (let off = 0; off < zeros.length;) off += (await this.active!.write(zeros, off, zeros.length - off, this.allocated + off)).bytesWritten;
+    this.allocated = end;
+  }
+
   /** Seals the current segment and starts a new one whose first event is `first`. */
   private async rotate(first: number): Promise<Segment> {
+    // The sealed file loses its unused zeros (not synced: zeros at its end are harmless).
+    if (this.active) await this.active.truncate(this.activeBytes).catch(() => {});
     if (this.active) await this.active.close();
     this.active = undefined;
     const sealed = this.segments[this.segments.length - 1];
     if (sealed && sealed.count === this.activeEvents.length) this.sealed = { first: sealed.first, events: this.activeEvents };
     const seg: Segment = { first, count: 0, path: join(this.dir, segmentName(first)) };
-    this.active = await open(seg.path, this.appendFlags);
+    this.active = await open(seg.path, this.openFlags);
     if (this.sync) await syncDir(this.dir);
     this.segments.push(seg);
     this.activeEvents = [];
     this.activeBytes = 0;
+    this.allocated = 0;
     this.dropDelivered();
     return seg;
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, open, readdir, readFile, appendFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants, readFileSync } from 'node:fs';
+import { constants, readFileSync, readlinkSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { EventJournal, type QueueConsumer } from '../../src/events/journal.js';
 import { openQueue } from './fixtures/queue.js';
@@ -21,6 +21,27 @@ async function drain(q: QueueConsumer, max = Infinity): Promise<number[]> {
     q.ack(item.seq);
   }
   return got;
+}
+
+/**
+ * Calls `onWrite` before each write of event lines to a segment file (not of the zeros
+ * written ahead of them), with whether the file is open O_DSYNC. Returns the undo.
+ */
+async function hookLineWrites(dir: string, onWrite: (dsync: boolean) => Promise<void> | void): Promise<() => void> {
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { write(...args: unknown[]): Promise<unknown> };
+  await probe.close();
+  await rm(join(dir, 'probe'));
+  const original = proto.write;
+  proto.write = async function (this: { fd: number }, ...args: unknown[]) {
+    const [buf, off] = args as [Buffer, number | undefined];
+    if (readlinkSync(`/proc/self/fd/${this.fd}`).endsWith('.jsonl') && buf[off ?? 0] === 0x7b) {
+      const flags = parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${this.fd}`, 'utf8'))![1], 8);
+      await onWrite((flags & constants.O_DSYNC) !== 0);
+    }
+    return original.apply(this, args);
+  };
+  return () => { proto.write = original; };
 }
 
 async function tempDir(): Promise<string> {
@@ -81,7 +102,7 @@ test('a torn last line is ignored and the queue keeps appending after it', async
   assert.deepEqual(await drain(q), [0, 1, 2, 3, 4, 6]);
   await q.journal.close();
   const text = await readFile(join(dir, seg), 'utf8');
-  assert.equal(text.split('\n').filter(Boolean).length, 6, 'the torn bytes were cut off before appending');
+  assert.equal(text.split('\n').filter((l) => l && !l.startsWith('\0')).length, 6, 'the torn bytes were cut off before appending');
   await rm(dir, { recursive: true });
 });
 
@@ -140,27 +161,18 @@ test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothin
 test('appends made while a write runs share the next synchronous write; every one is durable when it resolves', async () => {
   const dir = await tempDir();
   const q = await openQueue(dir, 1000);
-  // Count the writes to segment files (opened O_APPEND); the first one is held until
-  // released. Each must go to a file opened O_DSYNC, so that it is durable on return.
-  const probe = await open(join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { write(...args: unknown[]): Promise<unknown> };
-  await probe.close();
-  const original = proto.write;
-  const openFlags = (fd: number) => parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1], 8);
+  // Count the writes of lines; the first one is held until released. Each must go to a
+  // file opened O_DSYNC, so that it is durable on return.
   let writes = 0;
   let undurable = 0;
   let release!: () => void;
   const held = new Promise<void>((r) => { release = r; });
   let writing!: () => void;
   const firstWriteStarted = new Promise<void>((r) => { writing = r; });
-  proto.write = async function (this: { fd: number }, ...args: unknown[]) {
-    const flags = openFlags(this.fd);
-    if (flags & constants.O_APPEND) {
-      if (!(flags & constants.O_DSYNC)) undurable++;
-      if (++writes === 1) { writing(); await held; }
-    }
-    return original.apply(this, args);
-  };
+  const restore = await hookLineWrites(dir, async (dsync) => {
+    if (!dsync) undurable++;
+    if (++writes === 1) { writing(); await held; }
+  });
   try {
     const first = q.append(ev(0));
     await firstWriteStarted;
@@ -174,7 +186,7 @@ test('appends made while a write runs share the next synchronous write; every on
     assert.equal(writes, 2, 'the 59 appends made during the first write share the second');
     assert.equal(undurable, 0, 'segment writes go to a file opened O_DSYNC');
   } finally {
-    proto.write = original;
+    restore();
   }
   await q.journal.close();
   // What resolved is on disk, in order.
@@ -206,20 +218,12 @@ test('an event for three targets is one write; each target reads it and progress
   let journal = await EventJournal.open({ dir, segmentEvents: 10 });
   const names = ['redis-1', 'webhook-x', 'postgresql-1'];
   let [a, b, c] = names.map((n) => journal.attach(n, { limit: 1000, label: n }));
-  const probe = await open(join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { write(...args: unknown[]): Promise<unknown> };
-  await probe.close();
-  await rm(join(dir, 'probe'));
-  const original = proto.write;
   let writes = 0;
-  proto.write = async function (this: { fd: number }, ...args: unknown[]) {
-    if (parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${this.fd}`, 'utf8'))![1], 8) & constants.O_APPEND) writes++;
-    return original.apply(this, args);
-  };
+  const restore = await hookLineWrites(dir, () => { writes++; });
   try {
     for (let i = 0; i < 25; i++) assert.equal(await journal.append(ev(i), [a, b, c]), true);
   } finally {
-    proto.write = original;
+    restore();
   }
   assert.equal(writes, 25, 'one write per event, not one per target');
   assert.deepEqual([a.size, b.size, c.size], [25, 25, 25]);
@@ -292,5 +296,46 @@ test('the queue directory of an older s3gate (bare event lines, offset.json) ope
   for await (const batch of journal.undelivered(2)) batches.push(batch.map((i) => `${i.to.join(',')}:${i.event.key}`));
   assert.deepEqual(batches, [['webhook-1:b/k2', 'webhook-1:b/k3'], ['webhook-1:b/k4']]);
   await journal.close();
+  await rm(dir, { recursive: true });
+});
+
+test('lines are written into zeros written ahead of them; a reopen is not fooled by the zeros, a torn write into them is cut off', async () => {
+  const dir = await tempDir();
+  let q = await openQueue(dir, 1000, 5);
+  for (let i = 0; i < 3; i++) await q.append(ev(i));
+  const [first] = (await readdir(dir)).filter((n) => n.endsWith('.jsonl'));
+  const content = (await readFile(join(dir, first))).toString('latin1');
+  const used = content.indexOf('\0');
+  assert.ok(used > 0 && content.length - used >= 1 << 19, `zeros ahead of the lines: ${used} of ${content.length} bytes used`);
+  await q.journal.close();
+
+  const warnings: string[] = [];
+  const orig = console.error;
+  console.error = (l: string) => { warnings.push(l); };
+  try {
+    q = await openQueue(dir, 1000, 5);
+    assert.equal(warnings.length, 0, `zeros are not a torn write: ${warnings.join('\n')}`);
+    for (let i = 3; i < 6; i++) await q.append(ev(i)); // fills the segment, starts the next
+    const sealed = await readFile(join(dir, first), 'utf8');
+    assert.equal(sealed.split('\n').length, 6, 'the sealed segment keeps its 5 lines and no zeros');
+    assert.ok(!sealed.includes('\0'));
+    await q.journal.close();
+
+    // A crash in the middle of writing a line into the zeros of the active segment.
+    const active = (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort()[1];
+    const fh = await open(join(dir, active), 'r+');
+    const at = (await readFile(join(dir, active))).indexOf(0);
+    await fh.write(Buffer.from('{"to":["t"],"event":{"eventName":"s3:Obj'), 0, undefined, at);
+    await fh.close();
+    q = await openQueue(dir, 1000, 5);
+    assert.ok(warnings.some((l) => l.includes('torn tail')), warnings.join('\n'));
+  } finally {
+    console.error = orig;
+  }
+  await q.append(ev(6));
+  await q.journal.close();
+  q = await openQueue(dir, 1000, 5);
+  assert.deepEqual(await drain(q), [0, 1, 2, 3, 4, 5, 6]);
+  await q.journal.close();
   await rm(dir, { recursive: true });
 });
