@@ -15,8 +15,8 @@
  *               for an event for one target and for three (one journal line naming them),
  *               less the same writers' loop without appends
  *   <target>    sendBatch() to the real Redis, PostgreSQL and a webhook receiver (a
- *               process of its own) in bursts of 10 and 50 (what a 50 ms batch interval
- *               holds at 200 and 1000 PUT/s); CPU of this process and of the target's
+ *               process of its own) in bursts of 10 and 50 (what a 100 ms batch interval
+ *               holds at 100 and 500 PUT/s); CPU of this process and of the target's
  *               server processes
  * The PUT reference is an s3gate with no targets under 16 concurrent 4 KiB PUTs: its
  * CPU and the whole machine's per PUT. The estimate divides the parts an event for 1
