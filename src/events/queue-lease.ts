@@ -25,6 +25,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { log } from '../server/log.js';
+import { pidRuns } from '../server/instance-id.js';
 import { EventJournal } from './journal.js';
 
 const LEASE_FILE = 'lease.json';
@@ -80,15 +81,6 @@ export class LeaseKeeper {
       if (!this.failing) log('warn', 'event queue lease not written (logged once until it works again)', { dir: this.dir, error: String(e) });
       this.failing = true;
     }
-  }
-}
-
-function pidRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

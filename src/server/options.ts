@@ -1,5 +1,4 @@
 /** Server options as the CLI parses them (flags + env), and address parsing. */
-import { hostname } from 'node:os';
 import { availableParallelism } from 'node:os';
 
 export interface ServerOptions {
@@ -29,11 +28,6 @@ export function parseAddress(addr: string): { host: string; port: number } {
 
 export function defaultWorkers(): number {
   return availableParallelism();
-}
-
-/** Stable across restarts and distinct per instance on a shared data dir. */
-export function instanceIdOf(port: number): string {
-  return `${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}-${port}`;
 }
 
 /** "5m", "30s", "1h", "250ms" or plain seconds. */

@@ -14,7 +14,8 @@ import { SYS_DIR_NAME } from '../storage/keys.js';
 import { createS3Server } from './http.js';
 import { healthRoute } from './health.js';
 import { log } from './log.js';
-import { instanceIdOf, type ServerOptions } from './options.js';
+import type { ServerOptions } from './options.js';
+import { instanceIdOf } from './instance-id.js';
 import { loadRootCredentials, type RootCredentials } from './root-credentials.js';
 import { wireServices, type Wiring } from './wiring.js';
 

@@ -1,13 +1,15 @@
 /**
  * `--workers 2`: a burst of concurrent PUT/GET/LIST served by both workers with correct
  * results, and graceful shutdown: SIGTERM during a slow streamed upload lets the upload
- * finish and commit a complete object, then the server exits 0.
+ * finish and commit a complete object, then the server exits 0. Instances on ephemeral
+ * ports sharing a data dir each have their own temp dir.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request, type ClientRequest } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -135,3 +137,46 @@ for (const workers of [2, 1]) {
     }
   });
 }
+
+/** Resolves once a file exists under dir (a request is in its handler once its temp file does). */
+async function fileAppears(dir: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => e.isFile())) {
+    if (Date.now() > deadline) throw new Error(`no file appeared under ${dir}`);
+    await sleep(20);
+  }
+}
+
+test('instances on ephemeral ports sharing a data dir: own temp dirs, a second start leaves the first one\'s upload whole, a killed one\'s temp files go at the next start', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 's3gate-test-'));
+  const tmpRoot = join(dataDir, '.s3gate.sys/tmp');
+  const servers: TestServer[] = [];
+  const start = async () => { const s = await startServer({ dataDir }); servers.push(s); return s; };
+  const owners = () => readdirSync(tmpRoot).map((id) => Number(/-0-(\d+)$/.exec(id)?.[1])).sort();
+  try {
+    const a = await start();
+    await a.s3().send(new CreateBucketCommand({ Bucket: 'shared' }));
+    // about 6 s of upload: longer than an instance takes to start
+    const chunks = Array.from({ length: 20 }, () => randomBytes(128 * 1024));
+    const upload = slowPut(a, 'shared', 'whole.bin', chunks, 300);
+    await fileAppears(tmpRoot);
+    const b = await start();
+    assert.ok(upload.sent() < chunks.length, 'the upload was still in flight when the second instance started');
+    const res = await upload.response;
+    assert.equal(res.status, 200, res.body);
+    assert.ok(readFileSync(join(dataDir, 'shared/whole.bin')).equals(Buffer.concat(chunks)), 'the object has every byte');
+    assert.deepEqual(owners(), [a.process.pid, b.process.pid].sort(), 'one temp dir per instance, named after its process');
+
+    // a dies mid-upload: its partial temp file stays until an instance starts
+    const doomed = slowPut(a, 'shared', 'partial.bin', chunks, 150);
+    doomed.response.catch(() => {});
+    await fileAppears(join(tmpRoot, readdirSync(tmpRoot).find((id) => id.endsWith(`-0-${a.process.pid}`))!));
+    await a.stop('SIGKILL');
+    const c = await start();
+    assert.deepEqual(owners(), [b.process.pid, c.process.pid].sort(), 'the killed instance\'s temp dir is gone, the running one\'s is kept');
+    await assert.rejects(c.s3().send(new GetObjectCommand({ Bucket: 'shared', Key: 'partial.bin' })), { name: 'NoSuchKey' });
+  } finally {
+    for (const s of servers) await s.stop('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { S3Error } from '../../server/errors.js';
+import { endedLocalInstance } from '../../server/instance-id.js';
 import type { Backend, BucketInfo, ByteRangeChoice, ListOptions, ListResult, NewObjectMeta, ObjectMeta, WriteConditions } from '../backend.js';
 import { SYS_DIR_NAME, bucketNameError, isDirectoryKey } from '../keys.js';
 import { chooseMetaStore, type MetaStore } from './meta-store.js';
@@ -54,7 +55,7 @@ export class PosixBackend implements Backend {
   /** Creates the system dir and picks the metadata store. `cleanTemp` only in the primary process. */
   static async open(opts: PosixBackendOptions, cleanTemp: boolean): Promise<PosixBackend> {
     const b = new PosixBackend(opts);
-    if (cleanTemp) await fs.rm(b.tmpDir, { recursive: true, force: true });
+    if (cleanTemp) await removeEndedTemp(join(b.sysDir, 'tmp'), opts.instanceId);
     await fs.mkdir(b.tmpDir, { recursive: true });
     // multipart part layouts outgrow a 4 KB xattr block: large documents spill to files
     b.meta = withMetaSpill(await chooseMetaStore(b.tmpDir, opts.dataDir, join(b.sysDir, 'meta'), opts.metaStore), b.sysDir);
@@ -415,6 +416,17 @@ export function etagMatches(condition: string, etag: string): boolean {
     const t = c.trim().replace(/^W\//, '');
     return t === '*' || t.replace(/^"|"$/g, '') === etag;
   });
+}
+
+/**
+ * Temp files are garbage once their instance is gone: this instance's own from before
+ * a crash, and those of ephemeral-port instances of this host whose process ended.
+ */
+async function removeEndedTemp(root: string, own: string): Promise<void> {
+  const ids = await fs.readdir(root).catch(() => [] as string[]);
+  for (const id of ids) {
+    if (id === own || endedLocalInstance(id)) await fs.rm(join(root, id), { recursive: true, force: true });
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
