@@ -14,8 +14,8 @@
  * numbers of the events still to deliver to it and hands them out in order: targets
  * progress independently, and a target that is down (or disabled) keeps its events
  * while the others go on. A segment is deleted once no target has an undelivered event
- * in it, so a target that stays down for good keeps the journal from that point on
- * (bounded by its queue_limit in events for it, not in bytes of the journal).
+ * in it, wherever it is (see dropDelivered), so a target that stays down for good keeps
+ * only the segments holding its events (at most its queue_limit of them).
  *
  * Durability window: append() resolves only after the line is on stable storage. The
  * segment file is opened O_DSYNC, so its write() returns once the data is as durable as
@@ -350,7 +350,7 @@ export class EventJournal {
     this.activeEvents = [];
     this.activeBytes = 0;
     this.allocated = 0;
-    this.dropDelivered();
+    this.dropDelivered(true);
     return seg;
   }
 
@@ -380,15 +380,31 @@ export class EventJournal {
     return undefined;
   }
 
-  /** Deletes sealed segments in which no target has an undelivered event. */
-  dropDelivered(): void {
+  /**
+   * Deletes sealed segments in which no target has an undelivered event: from the oldest
+   * on (after every ack), and with `anywhere` (at each rotation) also behind a segment
+   * that is kept. So a target that stays down, or was disabled or removed with events
+   * queued, keeps only the segments that hold its own events, not every one written
+   * since its oldest. Sequence numbers keep their gaps: each segment knows its first.
+   */
+  dropDelivered(anywhere = false): void {
     let bound = this.durableSeq;
     for (const c of this.consumers.values()) bound = Math.min(bound, c.oldestUndelivered() ?? bound);
-    while (this.segments.length > 1 && this.segments[0].first + this.segments[0].count <= bound) {
-      const seg = this.segments.shift()!;
-      if (this.sealed?.first === seg.first) this.sealed = undefined;
-      unlink(seg.path).catch((e) => log('warn', 'event queue: could not delete delivered segment', { queue: this.name, path: seg.path, error: String(e) }));
-    }
+    while (this.segments.length > 1 && this.segments[0].first + this.segments[0].count <= bound) this.deleteSegment(this.segments.shift()!);
+    if (!anywhere) return;
+    const consumers = [...this.consumers.values()];
+    // never the active (last) segment, nor one with lines not yet in their consumers' lists
+    const done = (s: Segment) => s !== this.segments[this.segments.length - 1] && s.first + s.count <= this.durableSeq
+      && !consumers.some((c) => c.hasUndeliveredIn(s.first, s.first + s.count));
+    const gone = new Set(this.segments.filter(done));
+    if (gone.size === 0) return;
+    this.segments = this.segments.filter((s) => !gone.has(s));
+    for (const seg of gone) this.deleteSegment(seg);
+  }
+
+  private deleteSegment(seg: Segment): void {
+    if (this.sealed?.first === seg.first) this.sealed = undefined;
+    unlink(seg.path).catch((e) => log('warn', 'event queue: could not delete delivered segment', { queue: this.name, path: seg.path, error: String(e) }));
   }
 
   /**
@@ -509,6 +525,18 @@ export class QueueConsumer {
 
   oldestUndelivered(): number | undefined {
     return this.at < this.seqs.length ? this.seqs[this.at] : undefined;
+  }
+
+  /** Whether an undelivered event of this target has a seq in [from, to). */
+  hasUndeliveredIn(from: number, to: number): boolean {
+    let lo = this.at;
+    let hi = this.seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.seqs[mid] < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.seqs.length && this.seqs[lo] < to;
   }
 
   undeliveredSeqs(): number[] {

@@ -286,6 +286,38 @@ test('a target that is not running keeps its events across restarts until it run
   await rm(dir, { recursive: true });
 });
 
+test('a target down for good keeps only the segments holding its events; the others\' delivered segments go, also behind them', async () => {
+  const dir = await tempDir();
+  const segments = async () => (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).length;
+  let journal = await EventJournal.open({ dir, segmentEvents: 10 });
+  const down = journal.attach('down', { limit: 15, label: 'down' });
+  const up = journal.attach('up', { limit: 1000, label: 'up' });
+  const orig = console.error;
+  console.error = () => {};
+  try {
+    // 200 events: the down target takes the first 15 (in segments 0 and 1), then is full
+    for (let i = 0; i < 200; i++) {
+      await journal.append(ev(i), [down, up]);
+      await drain(up);
+    }
+  } finally {
+    console.error = orig;
+  }
+  assert.equal(down.overflowCount, 185);
+  assert.equal(await segments(), 3, 'the two segments with the down target\'s events and the active one');
+  await journal.close();
+
+  journal = await EventJournal.open({ dir, segmentEvents: 10 });
+  assert.equal(journal.attach('up', { limit: 1000, label: 'up' }).size, 0, 'nothing comes back for the target that delivered all');
+  const back = journal.attach('down', { limit: 15, label: 'down' });
+  assert.deepEqual(await drain(back), Array.from({ length: 15 }, (_, i) => i), 'the down target gets its events, in order');
+  const after = journal.consumer('up');
+  await journal.append(ev(200), [back, after]);
+  assert.deepEqual([await drain(back), await drain(after)], [[200], [200]], 'appends go on after the gap');
+  await journal.close();
+  await rm(dir, { recursive: true });
+});
+
 test('the queue directory of an older s3gate (bare event lines, offset.json) opens for its target', async () => {
   const dir = await tempDir();
   const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify(ev(i))).join('\n') + '\n';
