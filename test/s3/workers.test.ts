@@ -96,6 +96,15 @@ function slowPut(server: TestServer, bucket: string, key: string, chunks: Buffer
   return { response, writing, sent: () => sent };
 }
 
+/** Resolves once a file exists under dir (a request is in its handler once its temp file does). */
+async function fileAppears(dir: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => e.isFile())) {
+    if (Date.now() > deadline) throw new Error(`no file appeared under ${dir}`);
+    await sleep(20);
+  }
+}
+
 for (const workers of [2, 1]) {
   test(`SIGTERM with ${workers} worker(s): an in-flight slow upload completes, the object is whole, exit code 0`, async () => {
     const server = await startServer({ workers, keepData: true });
@@ -105,10 +114,7 @@ for (const workers of [2, 1]) {
       const chunks = Array.from({ length: 16 }, () => randomBytes(512 * 1024));
       const whole = Buffer.concat(chunks);
       const upload = slowPut(server, 'graceful', 'slow/upload.bin', chunks, 150);
-      // the request is in the handler once its temp file exists
-      const tmpRoot = join(server.dataDir, '.s3gate.sys/tmp');
-      const deadline = Date.now() + 10_000;
-      while (!readdirSync(tmpRoot, { recursive: true, withFileTypes: true }).some((e) => e.isFile()) && Date.now() < deadline) await sleep(20);
+      await fileAppears(join(server.dataDir, '.s3gate.sys/tmp'));
       assert.ok(upload.sent() < chunks.length, 'the upload is still in flight');
 
       const exited = new Promise<number | null>((ok) => server.process.once('exit', (code) => ok(code)));
@@ -138,21 +144,13 @@ for (const workers of [2, 1]) {
   });
 }
 
-/** Resolves once a file exists under dir (a request is in its handler once its temp file does). */
-async function fileAppears(dir: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!readdirSync(dir, { recursive: true, withFileTypes: true }).some((e) => e.isFile())) {
-    if (Date.now() > deadline) throw new Error(`no file appeared under ${dir}`);
-    await sleep(20);
-  }
-}
-
 test('instances on ephemeral ports sharing a data dir: own temp dirs, a second start leaves the first one\'s upload whole, a killed one\'s temp files go at the next start', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 's3gate-test-'));
   const tmpRoot = join(dataDir, '.s3gate.sys/tmp');
   const servers: TestServer[] = [];
   const start = async () => { const s = await startServer({ dataDir }); servers.push(s); return s; };
-  const owners = () => readdirSync(tmpRoot).map((id) => Number(/-0-(\d+)$/.exec(id)?.[1])).sort();
+  const sorted = (pids: number[]) => [...pids].sort((x, y) => x - y);
+  const owners = () => sorted(readdirSync(tmpRoot).map((id) => Number(/-0-(\d+)$/.exec(id)?.[1])));
   try {
     const a = await start();
     await a.s3().send(new CreateBucketCommand({ Bucket: 'shared' }));
@@ -165,7 +163,7 @@ test('instances on ephemeral ports sharing a data dir: own temp dirs, a second s
     const res = await upload.response;
     assert.equal(res.status, 200, res.body);
     assert.ok(readFileSync(join(dataDir, 'shared/whole.bin')).equals(Buffer.concat(chunks)), 'the object has every byte');
-    assert.deepEqual(owners(), [a.process.pid, b.process.pid].sort(), 'one temp dir per instance, named after its process');
+    assert.deepEqual(owners(), sorted([a.process.pid!, b.process.pid!]), 'one temp dir per instance, named after its process');
 
     // a dies mid-upload: its partial temp file stays until an instance starts
     const doomed = slowPut(a, 'shared', 'partial.bin', chunks, 150);
@@ -173,7 +171,7 @@ test('instances on ephemeral ports sharing a data dir: own temp dirs, a second s
     await fileAppears(join(tmpRoot, readdirSync(tmpRoot).find((id) => id.endsWith(`-0-${a.process.pid}`))!));
     await a.stop('SIGKILL');
     const c = await start();
-    assert.deepEqual(owners(), [b.process.pid, c.process.pid].sort(), 'the killed instance\'s temp dir is gone, the running one\'s is kept');
+    assert.deepEqual(owners(), sorted([b.process.pid!, c.process.pid!]), 'the killed instance\'s temp dir is gone, the running one\'s is kept');
     await assert.rejects(c.s3().send(new GetObjectCommand({ Bucket: 'shared', Key: 'partial.bin' })), { name: 'NoSuchKey' });
   } finally {
     for (const s of servers) await s.stop('SIGKILL');
