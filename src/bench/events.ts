@@ -1,27 +1,26 @@
 /**
  * Event notification overhead on PUT: the same PUT load (default 15 rounds of 300 PUTs
- * of 4 KiB at concurrency 16) against s3gate servers started side by side on temp dirs,
- * one per configuration (--configs, the first is the baseline; default 0,redis,3):
- *   0         no notify_* target, no bucket rules (the baseline)
+ * of 4 KiB at concurrency 16) into buckets of ONE s3gate server that differ only in
+ * their notification rules, one bucket per configuration (--configs, the first is the
+ * baseline; default 0,redis,3):
+ *   0         no rules (the baseline)
  *   redis     Redis namespace (HSET per PUT); webhook, postgres: that target alone
  *   queue     a Redis target at a closed port: the cost of the durable queue alone
  *   queue3    three targets at closed ports
  *   3         Redis namespace + webhook (a receiver in a process of its own) + PostgreSQL namespace
+ * One server for all: separate server processes with identical configurations differed
+ * by up to 16 points of throughput over 8 rounds (process placement, JIT), which hid
+ * what the events cost. The server has every target the chosen configurations use.
  * The targets' servers (Redis, PostgreSQL, the receiver) share the machine's cores with
  * s3gate and the load generator, so their CPU per event counts against PUT throughput.
  * Runs alternate between the configurations (order rotated each round) so drift hits all
  * alike; short runs and many rounds, because this shared machine's speed drifts by tens
- * of percent within a minute. Even so, repeated invocations on the same code differed by
- * 10-15 points. Each run is compared with the baseline run of the same round, and the
- * median of those ratios over the rounds is printed (the slowdown), with the median ops/s.
- * After each run a sentinel PUT is made and its arrival at every target is awaited:
- * each queue is FIFO, so that is the time the backlog took to drain, printed too
- * (delivery must keep up, or a long run would only be measuring queue appends).
- *
- * --together loads every server at once instead, for the same 1.5 s window each round:
- * then each server's own CPU per PUT is measured under the same machine conditions,
- * while ops/s become shares of one machine. Two identical servers in one such run
- * differed by 2-8 points of server CPU per PUT; repeated sequential runs by 10 and more.
+ * of percent within a minute. Each run is compared with the baseline run of the same
+ * round, and the median of those ratios over the rounds is printed (the slowdown), with
+ * the median ops/s. After each run a sentinel PUT is made and its arrival at every
+ * target is awaited: each queue is FIFO, so that is the time the backlog took to drain,
+ * printed too (delivery must keep up, or a long run would only be measuring queue
+ * appends); the CPU per PUT counts the delivery of the run's events.
  *
  * Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (user postgres, db test).
  */
@@ -38,8 +37,6 @@ import { runLoad, type LoadResult } from './load.js';
 import { ensureBucket, s3Put, type S3Endpoint } from './s3-requests.js';
 import { startS3gate, type ServerUnderTest } from './server-process.js';
 import { machineCpuMs, processCpuMs } from './proc-cpu.js';
-
-const BUCKET = 'bench';
 
 const WEBHOOK_RECEIVER = `
 const keys = new Set();
@@ -63,11 +60,7 @@ interface EventsBenchOptions {
   workers: string;
   fsync: boolean;
   configs: string;
-  together: boolean;
 }
-
-/** --together: how long every server is loaded at once in a round. */
-const TOGETHER_WINDOW_MS = 1500;
 
 export interface Sinks {
   redisKey: string;
@@ -82,26 +75,32 @@ export interface Sinks {
   close(): Promise<void>;
 }
 
-interface Config {
-  name: string;
+/** A notify_* target of the server, by the id its ARN ends with. */
+interface TargetSpec {
+  arn: string;
   env: Record<string, string>;
-  arns: string[];
-  /** Has the object key bucket/<key> reached every target of this config? */
-  arrived(key: string): Promise<boolean>;
+  /** Has bucket/key reached it? Always true for a target that is down. */
+  arrived(object: string): Promise<boolean>;
 }
 
-interface Running { config: Config; server: ServerUnderTest; ep: S3Endpoint; runs: Array<{ result: LoadResult; drainMs: number; cpuUsPerPut: number; machineUsPerPut: number }> }
+interface Config {
+  name: string;
+  targets: TargetSpec[];
+}
+
+interface Run { result: LoadResult; drainMs: number; cpuUsPerPut: number; machineUsPerPut: number }
+
+interface Running { config: Config; bucket: string; runs: Run[] }
 
 export function eventsBenchCommand(): Command {
   return new Command('events')
-    .description('PUT throughput with 0, 1 and 3 notification targets attached (Redis, webhook, PostgreSQL)')
+    .description('PUT throughput into buckets with 0, 1 and 3 notification targets attached (Redis, webhook, PostgreSQL)')
     .option('--count <n>', 'PUTs per run', '300')
     .option('--concurrency <n>', 'concurrent PUTs', '16')
     .option('--size <bytes>', 'object size in bytes', '4096')
     .option('--rounds <n>', 'runs per configuration (alternating)', '15')
-    .option('--workers <n>', 'worker processes of each s3gate', '1')
-    .option('--no-fsync', 'start the servers with --no-fsync')
-    .option('--together', 'load all configurations at once in each round (1.5 s windows): each server\'s CPU per PUT is then measured under the same machine conditions; ops/s become shares of one machine')
+    .option('--workers <n>', 'worker processes of the s3gate', '1')
+    .option('--no-fsync', 'start the server with --no-fsync')
     .option('--configs <list>', 'configurations to compare, the first is the baseline: 0, redis, webhook, postgres, queue (a target that is down), queue3, 3', '0,redis,3')
     .action(async (o: EventsBenchOptions) => { await runEventsBench(o); });
 }
@@ -137,54 +136,59 @@ export async function startSinks(): Promise<Sinks> {
 
 /** The configurations the bench can compare, by the name --configs takes. */
 function configs(s: Sinks): Map<string, Config> {
-  const redisEnv = { MINIO_NOTIFY_REDIS_ENABLE_b: 'on', MINIO_NOTIFY_REDIS_ADDRESS_b: '127.0.0.1:6379', MINIO_NOTIFY_REDIS_KEY_b: s.redisKey, MINIO_NOTIFY_REDIS_FORMAT_b: 'namespace' };
-  const webhookEnv = { MINIO_NOTIFY_WEBHOOK_ENABLE_b: 'on', MINIO_NOTIFY_WEBHOOK_ENDPOINT_b: s.webhookUrl };
-  const pgEnv = {
-    MINIO_NOTIFY_POSTGRES_ENABLE_b: 'on', MINIO_NOTIFY_POSTGRES_CONNECTION_STRING_b: 'host=127.0.0.1 port=5432 user=postgres dbname=test sslmode=disable',
-    MINIO_NOTIFY_POSTGRES_TABLE_b: s.pgTable, MINIO_NOTIFY_POSTGRES_FORMAT_b: 'namespace',
-  };
-  const inRedis = async (k: string) => (await s.redis.hexists(s.redisKey, `${BUCKET}/${k}`)) === 1;
-  const inWebhook = (k: string) => s.webhookHas(`${BUCKET}/${k}`);
-  const inPg = async (k: string) => {
-    try { return (await s.pg.query(`SELECT 1 FROM ${s.pgTable} WHERE key = $1`, [`${BUCKET}/${k}`])).rowCount === 1; } catch { return false; }
-  };
+  const CLOSED = '9';
+  const redis = (id: string, port: string): TargetSpec => ({
+    arn: `arn:minio:sqs::${id}:redis`,
+    env: { [`MINIO_NOTIFY_REDIS_ENABLE_${id}`]: 'on', [`MINIO_NOTIFY_REDIS_ADDRESS_${id}`]: `127.0.0.1:${port}`, [`MINIO_NOTIFY_REDIS_KEY_${id}`]: s.redisKey, [`MINIO_NOTIFY_REDIS_FORMAT_${id}`]: 'namespace' },
+    arrived: async (o) => port === CLOSED || (await s.redis.hexists(s.redisKey, o)) === 1,
+  });
+  const webhook = (id: string, port?: string): TargetSpec => ({
+    arn: `arn:minio:sqs::${id}:webhook`,
+    env: { [`MINIO_NOTIFY_WEBHOOK_ENABLE_${id}`]: 'on', [`MINIO_NOTIFY_WEBHOOK_ENDPOINT_${id}`]: port ? `http://127.0.0.1:${port}/` : s.webhookUrl },
+    arrived: async (o) => port === CLOSED || s.webhookHas(o),
+  });
+  const postgres = (id: string, port: string): TargetSpec => ({
+    arn: `arn:minio:sqs::${id}:postgresql`,
+    env: {
+      [`MINIO_NOTIFY_POSTGRES_ENABLE_${id}`]: 'on', [`MINIO_NOTIFY_POSTGRES_CONNECTION_STRING_${id}`]: `host=127.0.0.1 port=${port} user=postgres dbname=test sslmode=disable`,
+      [`MINIO_NOTIFY_POSTGRES_TABLE_${id}`]: s.pgTable, [`MINIO_NOTIFY_POSTGRES_FORMAT_${id}`]: 'namespace',
+    },
+    arrived: async (o) => {
+      if (port === CLOSED) return true;
+      try { return (await s.pg.query(`SELECT 1 FROM ${s.pgTable} WHERE key = $1`, [o])).rowCount === 1; } catch { return false; }
+    },
+  });
+  const up = { redis: redis('b', '6379'), webhook: webhook('b'), postgres: postgres('b', '5432') };
+  // At a port nothing listens on: the cost of queueing alone (nothing is delivered).
+  const down = { redis: redis('down', CLOSED), webhook: webhook('down', CLOSED), postgres: postgres('down', CLOSED) };
   const list: Array<[string, Config]> = [
-    ['0', { name: '0 targets', env: {}, arns: [], arrived: async () => true }],
-    ['redis', { name: '1 target (redis)', env: redisEnv, arns: ['arn:minio:sqs::b:redis'], arrived: inRedis }],
-    ['webhook', { name: '1 target (webhook)', env: webhookEnv, arns: ['arn:minio:sqs::b:webhook'], arrived: inWebhook }],
-    ['postgres', { name: '1 target (postgres)', env: pgEnv, arns: ['arn:minio:sqs::b:postgresql'], arrived: inPg }],
-    // Redis at a port nothing listens on: the cost of queueing alone (nothing is delivered).
-    ['queue', { name: '1 queue only (target down)', env: { ...redisEnv, MINIO_NOTIFY_REDIS_ADDRESS_b: '127.0.0.1:9' }, arns: ['arn:minio:sqs::b:redis'], arrived: async () => true }],
-    ['queue3', {
-      name: '3 targets down (queue only)',
-      env: { ...redisEnv, ...webhookEnv, ...pgEnv, MINIO_NOTIFY_REDIS_ADDRESS_b: '127.0.0.1:9', MINIO_NOTIFY_WEBHOOK_ENDPOINT_b: 'http://127.0.0.1:9/', MINIO_NOTIFY_POSTGRES_CONNECTION_STRING_b: 'host=127.0.0.1 port=9 user=postgres dbname=test sslmode=disable' },
-      arns: ['arn:minio:sqs::b:redis', 'arn:minio:sqs::b:webhook', 'arn:minio:sqs::b:postgresql'], arrived: async () => true,
-    }],
-    ['3', {
-      name: '3 targets (redis+webhook+postgres)',
-      env: { ...redisEnv, ...webhookEnv, ...pgEnv },
-      arns: ['arn:minio:sqs::b:redis', 'arn:minio:sqs::b:webhook', 'arn:minio:sqs::b:postgresql'],
-      arrived: async (k) => (await inRedis(k)) && (await inWebhook(k)) && (await inPg(k)),
-    }],
+    ['0', { name: '0 targets', targets: [] }],
+    ['redis', { name: '1 target (redis)', targets: [up.redis] }],
+    ['webhook', { name: '1 target (webhook)', targets: [up.webhook] }],
+    ['postgres', { name: '1 target (postgres)', targets: [up.postgres] }],
+    ['queue', { name: '1 queue only (target down)', targets: [down.redis] }],
+    ['queue3', { name: '3 targets down (queue only)', targets: [down.redis, down.webhook, down.postgres] }],
+    ['3', { name: '3 targets (redis+webhook+postgres)', targets: [up.redis, up.webhook, up.postgres] }],
   ];
   return new Map(list);
 }
 
-/** Starts the server under test with the config's notify_* env (the bench CLI passes its env through). */
-async function startWith(config: Config, dataDir: string, o: EventsBenchOptions): Promise<ServerUnderTest> {
+/** Starts the server with the notify_* env of every target used (the bench CLI passes its env through). */
+async function startWith(targets: TargetSpec[], dataDir: string, o: EventsBenchOptions): Promise<ServerUnderTest> {
+  const env = Object.assign({}, ...targets.map((t) => t.env)) as Record<string, string>;
   const saved = { ...process.env };
-  Object.assign(process.env, config.env);
+  Object.assign(process.env, env);
   try {
     return await startS3gate(dataDir, { workers: Math.max(1, parseInt(o.workers, 10)), fsync: o.fsync });
   } finally {
-    for (const k of Object.keys(config.env)) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
   }
 }
 
-async function putNotification(ep: S3Endpoint, arns: string[]): Promise<void> {
+async function putNotification(ep: S3Endpoint, bucket: string, arns: string[]): Promise<void> {
   if (arns.length === 0) return;
   const body = `<NotificationConfiguration>${arns.map((a) => `<QueueConfiguration><Event>s3:ObjectCreated:*</Event><Event>s3:ObjectRemoved:*</Event><Queue>${a}</Queue></QueueConfiguration>`).join('')}</NotificationConfiguration>`;
-  const path = `/${BUCKET}?notification=`;
+  const path = `/${bucket}?notification=`;
   const url = new URL(`http://${ep.host}:${ep.port}${path}`);
   const headers = signRequest({ method: 'PUT', url, headers: {}, accessKey: ep.accessKey, secretKey: ep.secretKey, region: ep.region, service: 's3', payloadHash: 'UNSIGNED-PAYLOAD' });
   const res = await fetch(url, { method: 'PUT', headers, body });
@@ -200,24 +204,24 @@ async function waitFor(probe: () => Promise<boolean>, ms: number, what: string):
 }
 
 let sentinels = 0;
-/** One run: `count` PUTs, or as many as fit in `windowMs` when that is given. */
-async function measure(r: Running, o: EventsBenchOptions, body: Buffer, windowMs?: number): Promise<void> {
+/** One run: `count` PUTs into the configuration's bucket, then its backlog delivered. */
+async function measure(server: ServerUnderTest, ep: S3Endpoint, r: Running, o: EventsBenchOptions, body: Buffer): Promise<Run> {
   const keyspace = 1024;
-  const cpu0 = processCpuMs(r.server.pid);
+  const cpu0 = processCpuMs(server.pid);
   const machine0 = machineCpuMs();
   const result = await runLoad({
-    host: r.ep.host, port: r.ep.port, concurrency: parseInt(o.concurrency, 10),
-    durationMs: windowMs ?? 600_000, maxOps: windowMs ? Number.MAX_SAFE_INTEGER : parseInt(o.count, 10),
-    next: (n) => s3Put(r.ep, `/${BUCKET}/obj/${n % keyspace}`, body),
+    host: ep.host, port: ep.port, concurrency: parseInt(o.concurrency, 10), durationMs: 600_000, maxOps: parseInt(o.count, 10),
+    next: (n) => s3Put(ep, `/${r.bucket}/obj/${n % keyspace}`, body),
   });
   const count = result.ops;
   if (result.errors) throw new Error(`${r.config.name}: ${result.errors} errors, first: ${result.firstError}`);
   const t = performance.now();
   const key = `sentinel-${sentinels++}`;
-  const done = await runLoad({ host: r.ep.host, port: r.ep.port, concurrency: 1, durationMs: 60_000, maxOps: 1, next: () => s3Put(r.ep, `/${BUCKET}/${key}`, body) });
+  const done = await runLoad({ host: ep.host, port: ep.port, concurrency: 1, durationMs: 60_000, maxOps: 1, next: () => s3Put(ep, `/${r.bucket}/${key}`, body) });
   if (done.errors) throw new Error(`${r.config.name}: sentinel PUT failed: ${done.firstError}`);
-  await waitFor(() => r.config.arrived(key), 120_000, `${r.config.name}: delivery of the backlog`);
-  r.runs.push({ result, drainMs: performance.now() - t, cpuUsPerPut: ((processCpuMs(r.server.pid) - cpu0) * 1000) / (count + 1), machineUsPerPut: ((machineCpuMs() - machine0) * 1000) / (count + 1) });
+  const object = `${r.bucket}/${key}`;
+  await waitFor(async () => (await Promise.all(r.config.targets.map((x) => x.arrived(object)))).every(Boolean), 120_000, `${r.config.name}: delivery of the backlog`);
+  return { result, drainMs: performance.now() - t, cpuUsPerPut: ((processCpuMs(server.pid) - cpu0) * 1000) / (count + 1), machineUsPerPut: ((machineCpuMs() - machine0) * 1000) / (count + 1) };
 }
 
 /** The value a fraction `q` of the way up the sorted values (0.5: the median). */
@@ -228,7 +232,7 @@ const opsPerSec = (x: LoadResult) => x.ops / (x.elapsedMs / 1000);
 export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 's3gate-bench-events-'));
   const sinks = await startSinks();
-  const running: Running[] = [];
+  let server: ServerUnderTest | undefined;
   try {
     const known = configs(sinks);
     const chosen = o.configs.split(',').map((n) => {
@@ -236,68 +240,61 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
       if (!c) throw new Error(`unknown configuration '${n}' (known: ${[...known.keys()].join(', ')})`);
       return c;
     });
+    server = await startWith([...new Set(chosen.flatMap((c) => c.targets))], join(work, 'data'), o);
+    const ep: S3Endpoint = { host: '127.0.0.1', port: server.port, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1' };
+    const running: Running[] = [];
     for (const [i, config] of chosen.entries()) {
-      const server = await startWith(config, join(work, `data-${i}`), o);
-      const ep: S3Endpoint = { host: '127.0.0.1', port: server.port, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1' };
-      running.push({ config, server, ep, runs: [] });
-      await ensureBucket(ep, BUCKET);
-      await putNotification(ep, config.arns);
+      const bucket = `bench-${i}`;
+      await ensureBucket(ep, bucket);
+      await putNotification(ep, bucket, config.targets.map((t) => t.arn));
+      running.push({ config, bucket, runs: [] });
     }
     const body = randomBytes(parseInt(o.size, 10));
-    const shape = o.together ? `all servers loaded at once for ${TOGETHER_WINDOW_MS} ms` : `${o.count} PUTs`;
-    process.stdout.write(`s3gate events bench: ${shape} of ${o.size} B at concurrency ${o.concurrency} each, ${o.rounds} ${o.together ? '' : 'alternating '}rounds, ${o.workers} worker(s), fsync ${o.fsync ? 'on' : 'off'}\n`);
+    process.stdout.write(`s3gate events bench: ${o.count} PUTs of ${o.size} B at concurrency ${o.concurrency} per run, one bucket per configuration, ${o.rounds} alternating rounds, ${o.workers} worker(s), fsync ${o.fsync ? 'on' : 'off'}\n`);
     // Warm-up (JIT, connections, table creation), not counted.
-    for (const r of running) { await measure(r, { ...o, count: '300' }, body); r.runs.length = 0; }
+    for (const r of running) await measure(server, ep, r, { ...o, count: '300' }, body);
     const rounds = Math.max(1, parseInt(o.rounds, 10));
-    const report = (round: number, r: Running) => {
-      const last = r.runs[r.runs.length - 1];
-      process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${last.cpuUsPerPut.toFixed(0)} us/PUT, machine CPU ${last.machineUsPerPut.toFixed(0)} us/PUT\n`);
-    };
     for (let round = 0; round < rounds; round++) {
-      if (o.together) {
-        await Promise.all(running.map((r) => measure(r, o, body, TOGETHER_WINDOW_MS)));
-        for (const r of running) report(round, r);
-        continue;
-      }
       for (let j = 0; j < running.length; j++) {
         const r = running[(round + j) % running.length];
-        await measure(r, o, body);
-        report(round, r);
+        const last = await measure(server, ep, r, o, body);
+        r.runs.push(last);
+        process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${last.cpuUsPerPut.toFixed(0)} us/PUT, machine CPU ${last.machineUsPerPut.toFixed(0)} us/PUT\n`);
       }
     }
-    // Each figure against the baseline of the same round, then the median over rounds:
-    // the machine's speed drifts (shared host) far more within a run than between
-    // neighbouring runs.
-    const base = running[0].runs;
-    const ratios = (r: Running, pick: (x: Running['runs'][number]) => number) => r.runs.map((x, i) => pick(x) / pick(base[i]));
-    const ratio = (r: Running, pick: (x: Running['runs'][number]) => number) => median(ratios(r, pick));
-    const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
-    // The middle half of the per-round ratios shows how far this run's figure can be trusted.
-    const middleHalf = (r: Running) => {
-      const xs = ratios(r, (x) => opsPerSec(x.result));
-      return `${pct(quantile(xs, 0.25) - 1)}..${pct(quantile(xs, 0.75) - 1)}`;
-    };
-    process.stdout.write('\nconfiguration                        ops/s (median)  throughput vs 0  (middle half of rounds)  p99 ms  drain ms  server CPU us/PUT  machine CPU us/PUT\n');
-    for (const r of running) {
-      const first = r === running[0];
-      const m = median(r.runs.map((x) => opsPerSec(x.result)));
-      const cpu = median(r.runs.map((x) => x.cpuUsPerPut));
-      const machine = median(r.runs.map((x) => x.machineUsPerPut));
-      const cols = [
-        r.config.name.padEnd(37) + m.toFixed(0).padStart(14),
-        (first ? '-' : pct(ratio(r, (x) => opsPerSec(x.result)) - 1)).padStart(15),
-        (first ? '-' : middleHalf(r)).padStart(23),
-        median(r.runs.map((x) => x.result.p99Ms)).toFixed(2).padStart(6),
-        median(r.runs.map((x) => x.drainMs)).toFixed(0).padStart(8),
-        `${cpu.toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.cpuUsPerPut) - 1)})`.padEnd(17),
-        // Together, the machine's CPU is everyone's: no per-configuration figure.
-        o.together ? '     -' : `${machine.toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.machineUsPerPut) - 1)})`,
-      ];
-      process.stdout.write(cols.join('  ') + '\n');
-    }
+    printSummary(running);
   } finally {
-    await Promise.all(running.map((r) => r.server.stop()));
+    await server?.stop();
     await sinks.close();
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function printSummary(running: Running[]): void {
+  // Each figure against the baseline of the same round, then the median over rounds:
+  // the machine's speed drifts (shared host) far more within a run than between
+  // neighbouring runs.
+  const base = running[0].runs;
+  const ratios = (r: Running, pick: (x: Run) => number) => r.runs.map((x, i) => pick(x) / pick(base[i]));
+  const ratio = (r: Running, pick: (x: Run) => number) => median(ratios(r, pick));
+  const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  // The middle half of the per-round ratios shows how far this run's figure can be trusted.
+  const middleHalf = (r: Running) => {
+    const xs = ratios(r, (x) => opsPerSec(x.result));
+    return `${pct(quantile(xs, 0.25) - 1)}..${pct(quantile(xs, 0.75) - 1)}`;
+  };
+  process.stdout.write('\nconfiguration                        ops/s (median)  throughput vs 0  (middle half of rounds)  p99 ms  drain ms  server CPU us/PUT  machine CPU us/PUT\n');
+  for (const r of running) {
+    const first = r === running[0];
+    const cols = [
+      r.config.name.padEnd(37) + median(r.runs.map((x) => opsPerSec(x.result))).toFixed(0).padStart(14),
+      (first ? '-' : pct(ratio(r, (x) => opsPerSec(x.result)) - 1)).padStart(15),
+      (first ? '-' : middleHalf(r)).padStart(23),
+      median(r.runs.map((x) => x.result.p99Ms)).toFixed(2).padStart(6),
+      median(r.runs.map((x) => x.drainMs)).toFixed(0).padStart(8),
+      `${median(r.runs.map((x) => x.cpuUsPerPut)).toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.cpuUsPerPut) - 1)})`.padEnd(17),
+      `${median(r.runs.map((x) => x.machineUsPerPut)).toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.machineUsPerPut) - 1)})`,
+    ];
+    process.stdout.write(cols.join('  ') + '\n');
   }
 }
