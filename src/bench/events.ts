@@ -1,5 +1,5 @@
 /**
- * Event notification overhead on PUT: the same PUT load (default 15 rounds of 300 PUTs
+ * Event notification overhead on PUT: the same PUT load (default 40 rounds of 200 PUTs
  * of 4 KiB at concurrency 16) into buckets of ONE s3gate server that differ only in
  * their notification rules, one bucket per configuration (--configs, the first is the
  * baseline; default 0,redis,3):
@@ -88,17 +88,24 @@ interface Config {
   targets: TargetSpec[];
 }
 
-interface Run { result: LoadResult; drainMs: number; cpuUsPerPut: number; machineUsPerPut: number }
+interface Run {
+  result: LoadResult;
+  drainMs: number;
+  /** PUTs counted (the run's and the sentinel), and the CPU milliseconds they took. */
+  puts: number;
+  serverCpuMs: number;
+  machineCpuMs: number;
+}
 
 interface Running { config: Config; bucket: string; runs: Run[] }
 
 export function eventsBenchCommand(): Command {
   return new Command('events')
     .description('PUT throughput into buckets with 0, 1 and 3 notification targets attached (Redis, webhook, PostgreSQL)')
-    .option('--count <n>', 'PUTs per run', '300')
+    .option('--count <n>', 'PUTs per run', '200')
     .option('--concurrency <n>', 'concurrent PUTs', '16')
     .option('--size <bytes>', 'object size in bytes', '4096')
-    .option('--rounds <n>', 'runs per configuration (alternating)', '15')
+    .option('--rounds <n>', 'runs per configuration (alternating)', '40')
     .option('--workers <n>', 'worker processes of the s3gate', '1')
     .option('--no-fsync', 'start the server with --no-fsync')
     .option('--configs <list>', 'configurations to compare, the first is the baseline: 0, redis, webhook, postgres, queue (a target that is down), queue3, 3', '0,redis,3')
@@ -221,7 +228,7 @@ async function measure(server: ServerUnderTest, ep: S3Endpoint, r: Running, o: E
   if (done.errors) throw new Error(`${r.config.name}: sentinel PUT failed: ${done.firstError}`);
   const object = `${r.bucket}/${key}`;
   await waitFor(async () => (await Promise.all(r.config.targets.map((x) => x.arrived(object)))).every(Boolean), 120_000, `${r.config.name}: delivery of the backlog`);
-  return { result, drainMs: performance.now() - t, cpuUsPerPut: ((processCpuMs(server.pid) - cpu0) * 1000) / (count + 1), machineUsPerPut: ((machineCpuMs() - machine0) * 1000) / (count + 1) };
+  return { result, drainMs: performance.now() - t, puts: count + 1, serverCpuMs: processCpuMs(server.pid) - cpu0, machineCpuMs: machineCpuMs() - machine0 };
 }
 
 /** The value a fraction `q` of the way up the sorted values (0.5: the median). */
@@ -259,7 +266,7 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
         const r = running[(round + j) % running.length];
         const last = await measure(server, ep, r, o, body);
         r.runs.push(last);
-        process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${last.cpuUsPerPut.toFixed(0)} us/PUT, machine CPU ${last.machineUsPerPut.toFixed(0)} us/PUT\n`);
+        process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${((last.serverCpuMs * 1000) / last.puts).toFixed(0)} us/PUT, machine CPU ${((last.machineCpuMs * 1000) / last.puts).toFixed(0)} us/PUT\n`);
       }
     }
     printSummary(running);
@@ -270,11 +277,24 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
   }
 }
 
+/**
+ * CPU per PUT over all of a configuration's runs (the /proc clock ticks every 10 ms, too
+ * coarse for one short run), and its difference from the baseline's in microseconds:
+ * what an event costs the server, or the machine with the targets' servers.
+ */
+function cpuColumn(r: Running, base: Running, pick: (x: Run) => number): string {
+  const perPut = (x: Running) => (x.runs.reduce((a, y) => a + pick(y), 0) * 1000) / x.runs.reduce((a, y) => a + y.puts, 0);
+  const own = perPut(r);
+  const delta = own - perPut(base);
+  return `${own.toFixed(0).padStart(6)} (${r === base ? '-' : `${delta >= 0 ? '+' : ''}${delta.toFixed(0)}`})`;
+}
+
 function printSummary(running: Running[]): void {
   // Each figure against the baseline of the same round, then the median over rounds:
   // the machine's speed drifts (shared host) far more within a run than between
   // neighbouring runs.
   const base = running[0].runs;
+  const baseline = running[0];
   const ratios = (r: Running, pick: (x: Run) => number) => r.runs.map((x, i) => pick(x) / pick(base[i]));
   const ratio = (r: Running, pick: (x: Run) => number) => median(ratios(r, pick));
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
@@ -283,7 +303,7 @@ function printSummary(running: Running[]): void {
     const xs = ratios(r, (x) => opsPerSec(x.result));
     return `${pct(quantile(xs, 0.25) - 1)}..${pct(quantile(xs, 0.75) - 1)}`;
   };
-  process.stdout.write('\nconfiguration                        ops/s (median)  throughput vs 0  (middle half of rounds)  p99 ms  drain ms  server CPU us/PUT  machine CPU us/PUT\n');
+  process.stdout.write('\nconfiguration                        ops/s (median)  throughput vs 0  (middle half of rounds)  p99 ms  drain ms  server CPU us/PUT (+event)  machine CPU us/PUT (+event)\n');
   for (const r of running) {
     const first = r === running[0];
     const cols = [
@@ -292,8 +312,8 @@ function printSummary(running: Running[]): void {
       (first ? '-' : middleHalf(r)).padStart(23),
       median(r.runs.map((x) => x.result.p99Ms)).toFixed(2).padStart(6),
       median(r.runs.map((x) => x.drainMs)).toFixed(0).padStart(8),
-      `${median(r.runs.map((x) => x.cpuUsPerPut)).toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.cpuUsPerPut) - 1)})`.padEnd(17),
-      `${median(r.runs.map((x) => x.machineUsPerPut)).toFixed(0).padStart(6)} (${first ? '-' : pct(ratio(r, (x) => x.machineUsPerPut) - 1)})`,
+      cpuColumn(r, baseline, (x) => x.serverCpuMs).padEnd(17),
+      cpuColumn(r, baseline, (x) => x.machineCpuMs),
     ];
     process.stdout.write(cols.join('  ') + '\n');
   }
