@@ -36,7 +36,7 @@ import { signRequest } from '../auth/sigv4.js';
 import { runLoad, type LoadResult } from './load.js';
 import { ensureBucket, s3Put, type S3Endpoint } from './s3-requests.js';
 import { startS3gate, type ServerUnderTest } from './server-process.js';
-import { machineCpuMs, processCpuMs } from './proc-cpu.js';
+import { machineCpuMs, pidsByCommand, processCpuMs } from './proc-cpu.js';
 
 const WEBHOOK_RECEIVER = `
 const keys = new Set();
@@ -95,6 +95,25 @@ interface Run {
   puts: number;
   serverCpuMs: number;
   machineCpuMs: number;
+  /** CPU milliseconds of each process group (PROCESS_GROUPS order). */
+  groupCpuMs: number[];
+}
+
+/** Who the machine's CPU went to, so an event's cost splits into s3gate's and the targets' servers'. */
+interface ProcessGroup {
+  name: string;
+  cpuMs(): number;
+}
+
+function processGroups(server: ServerUnderTest, sinks: Sinks, redisPid: number): ProcessGroup[] {
+  return [
+    { name: 's3gate', cpuMs: () => processCpuMs(server.pid) },
+    { name: 'redis', cpuMs: () => processCpuMs(redisPid) },
+    // backends come and go with connections; the postmaster's own work is not counted
+    { name: 'postgres', cpuMs: () => pidsByCommand('postgres: ').reduce((a, pid) => a + processCpuMs(pid), 0) },
+    { name: 'webhook rcv', cpuMs: () => processCpuMs(sinks.webhookPid) },
+    { name: 'load gen', cpuMs: () => processCpuMs(process.pid, false) },
+  ];
 }
 
 interface Running { config: Config; bucket: string; runs: Run[] }
@@ -202,20 +221,29 @@ async function putNotification(ep: S3Endpoint, bucket: string, arns: string[]): 
   if (!res.ok) throw new Error(`PutBucketNotificationConfiguration failed: HTTP ${res.status} ${await res.text()}`);
 }
 
-async function waitFor(probe: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+/**
+ * Waits until the object reached every target, asking each one until it has it, every
+ * 20 ms: the asking is the load generator's CPU, which the machine column counts.
+ */
+async function waitForArrival(targets: TargetSpec[], object: string, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
-  while (!(await probe())) {
+  let missing = targets;
+  for (;;) {
+    const arrived = await Promise.all(missing.map((t) => t.arrived(object)));
+    missing = missing.filter((_, i) => !arrived[i]);
+    if (missing.length === 0) return;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 let sentinels = 0;
 /** One run: `count` PUTs into the configuration's bucket, then its backlog delivered. */
-async function measure(server: ServerUnderTest, ep: S3Endpoint, r: Running, o: EventsBenchOptions, body: Buffer): Promise<Run> {
+async function measure(server: ServerUnderTest, ep: S3Endpoint, groups: ProcessGroup[], r: Running, o: EventsBenchOptions, body: Buffer): Promise<Run> {
   const keyspace = 1024;
   const cpu0 = processCpuMs(server.pid);
   const machine0 = machineCpuMs();
+  const groups0 = groups.map((g) => g.cpuMs());
   const result = await runLoad({
     host: ep.host, port: ep.port, concurrency: parseInt(o.concurrency, 10), durationMs: 600_000, maxOps: parseInt(o.count, 10),
     next: (n) => s3Put(ep, `/${r.bucket}/obj/${n % keyspace}`, body),
@@ -227,8 +255,11 @@ async function measure(server: ServerUnderTest, ep: S3Endpoint, r: Running, o: E
   const done = await runLoad({ host: ep.host, port: ep.port, concurrency: 1, durationMs: 60_000, maxOps: 1, next: () => s3Put(ep, `/${r.bucket}/${key}`, body) });
   if (done.errors) throw new Error(`${r.config.name}: sentinel PUT failed: ${done.firstError}`);
   const object = `${r.bucket}/${key}`;
-  await waitFor(async () => (await Promise.all(r.config.targets.map((x) => x.arrived(object)))).every(Boolean), 120_000, `${r.config.name}: delivery of the backlog`);
-  return { result, drainMs: performance.now() - t, puts: count + 1, serverCpuMs: processCpuMs(server.pid) - cpu0, machineCpuMs: machineCpuMs() - machine0 };
+  await waitForArrival(r.config.targets, object, 120_000, `${r.config.name}: delivery of the backlog`);
+  return {
+    result, drainMs: performance.now() - t, puts: count + 1, serverCpuMs: processCpuMs(server.pid) - cpu0, machineCpuMs: machineCpuMs() - machine0,
+    groupCpuMs: groups.map((g, i) => g.cpuMs() - groups0[i]),
+  };
 }
 
 /** The value a fraction `q` of the way up the sorted values (0.5: the median). */
@@ -259,17 +290,19 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
     const body = randomBytes(parseInt(o.size, 10));
     process.stdout.write(`s3gate events bench: ${o.count} PUTs of ${o.size} B at concurrency ${o.concurrency} per run, one bucket per configuration, ${o.rounds} alternating rounds, ${o.workers} worker(s), fsync ${o.fsync ? 'on' : 'off'}\n`);
     // Warm-up (JIT, connections, table creation), not counted.
-    for (const r of running) await measure(server, ep, r, { ...o, count: '300' }, body);
+    const groups = processGroups(server, sinks, Number(/process_id:(\d+)/.exec(await sinks.redis.info('server'))?.[1]));
+    for (const r of running) await measure(server, ep, groups, r, { ...o, count: '300' }, body);
     const rounds = Math.max(1, parseInt(o.rounds, 10));
     for (let round = 0; round < rounds; round++) {
       for (let j = 0; j < running.length; j++) {
         const r = running[(round + j) % running.length];
-        const last = await measure(server, ep, r, o, body);
+        const last = await measure(server, ep, groups, r, o, body);
         r.runs.push(last);
         process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${((last.serverCpuMs * 1000) / last.puts).toFixed(0)} us/PUT, machine CPU ${((last.machineCpuMs * 1000) / last.puts).toFixed(0)} us/PUT\n`);
       }
     }
     printSummary(running);
+    printCpuByProcess(running, groups);
   } finally {
     await server?.stop();
     await sinks.close();
@@ -316,5 +349,21 @@ function printSummary(running: Running[]): void {
       cpuColumn(r, baseline, (x) => x.machineCpuMs),
     ];
     process.stdout.write(cols.join('  ') + '\n');
+  }
+}
+
+/** Machine CPU per PUT by process group, with the difference from the baseline (what the event costs each). */
+function printCpuByProcess(running: Running[], groups: ProcessGroup[]): void {
+  const perPut = (r: Running, pick: (x: Run) => number) => (r.runs.reduce((a, y) => a + pick(y), 0) * 1000) / r.runs.reduce((a, y) => a + y.puts, 0);
+  const columns = [...groups.map((g, i) => ({ name: g.name, pick: (x: Run) => x.groupCpuMs[i] })),
+    { name: 'kernel+other', pick: (x: Run) => x.machineCpuMs - x.groupCpuMs.reduce((a, b) => a + b, 0) }];
+  process.stdout.write(`\nmachine CPU per PUT by process, us (difference from ${running[0].config.name})\n${'configuration'.padEnd(37)}${columns.map((c) => c.name.padStart(16)).join('')}\n`);
+  for (const r of running) {
+    const cells = columns.map((c) => {
+      const own = perPut(r, c.pick);
+      const delta = own - perPut(running[0], c.pick);
+      return `${own.toFixed(0)} (${r === running[0] ? '-' : `${delta >= 0 ? '+' : ''}${delta.toFixed(0)}`})`.padStart(16);
+    });
+    process.stdout.write(r.config.name.padEnd(37) + cells.join('') + '\n');
   }
 }

@@ -5,14 +5,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /**
- * CPU milliseconds used so far by a process and its descendants (workers are children
- * of the primary). 0 when the process is gone or this is not Linux.
+ * CPU milliseconds used so far by a process and (withChildren) its descendants (workers
+ * are children of the primary). 0 when the process is gone or this is not Linux.
  */
-export function processCpuMs(pid: number): number {
+export function processCpuMs(pid: number, withChildren = true): number {
   let total = 0;
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     total += (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 100 Hz ticks
+    if (!withChildren) return total;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += processCpuMs(Number(child));
     }
