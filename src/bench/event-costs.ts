@@ -39,7 +39,7 @@ import { runLoad } from './load.js';
 import { ensureBucket, s3Put, type S3Endpoint } from './s3-requests.js';
 import { startS3gate } from './server-process.js';
 import { machineCpuMs, pidsByCommand, processCpuMs } from './proc-cpu.js';
-import { startSinks, type Sinks } from './events.js';
+import { redisPid, startSinks } from './events.js';
 
 const BURSTS = [10, 50];
 const QUEUE_WRITERS = 16;
@@ -156,11 +156,6 @@ async function putCost(work: string, puts: number): Promise<{ serverUs: number; 
   } finally {
     await server.stop();
   }
-}
-
-async function redisPid(sinks: Sinks): Promise<number> {
-  const info = await sinks.redis.info('server');
-  return Number(/process_id:(\d+)/.exec(info)?.[1]);
 }
 
 export async function runEventCosts(o: CostOptions): Promise<void> {

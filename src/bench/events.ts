@@ -93,9 +93,8 @@ interface Run {
   drainMs: number;
   /** PUTs counted (the run's and the sentinel), and the CPU milliseconds they took. */
   puts: number;
-  serverCpuMs: number;
   machineCpuMs: number;
-  /** CPU milliseconds of each process group (PROCESS_GROUPS order). */
+  /** CPU milliseconds of each process group, in processGroups() order (s3gate first). */
   groupCpuMs: number[];
 }
 
@@ -105,6 +104,7 @@ interface ProcessGroup {
   cpuMs(): number;
 }
 
+/** The s3gate under test is the first group. */
 function processGroups(server: ServerUnderTest, sinks: Sinks, redisPid: number): ProcessGroup[] {
   return [
     { name: 's3gate', cpuMs: () => processCpuMs(server.pid) },
@@ -129,6 +129,12 @@ export function eventsBenchCommand(): Command {
     .option('--no-fsync', 'start the server with --no-fsync')
     .option('--configs <list>', 'configurations to compare, the first is the baseline: 0, redis, webhook, postgres, queue (a target that is down), queue3, 3', '0,redis,3')
     .action(async (o: EventsBenchOptions) => { await runEventsBench(o); });
+}
+
+/** The Redis server's pid, for charging it its CPU. */
+export async function redisPid(sinks: Sinks): Promise<number> {
+  const info = await sinks.redis.info('server');
+  return Number(/process_id:(\d+)/.exec(info)?.[1]);
 }
 
 export async function startSinks(): Promise<Sinks> {
@@ -239,9 +245,8 @@ async function waitForArrival(targets: TargetSpec[], object: string, ms: number,
 
 let sentinels = 0;
 /** One run: `count` PUTs into the configuration's bucket, then its backlog delivered. */
-async function measure(server: ServerUnderTest, ep: S3Endpoint, groups: ProcessGroup[], r: Running, o: EventsBenchOptions, body: Buffer): Promise<Run> {
+async function measure(ep: S3Endpoint, groups: ProcessGroup[], r: Running, o: EventsBenchOptions, body: Buffer): Promise<Run> {
   const keyspace = 1024;
-  const cpu0 = processCpuMs(server.pid);
   const machine0 = machineCpuMs();
   const groups0 = groups.map((g) => g.cpuMs());
   const result = await runLoad({
@@ -257,7 +262,7 @@ async function measure(server: ServerUnderTest, ep: S3Endpoint, groups: ProcessG
   const object = `${r.bucket}/${key}`;
   await waitForArrival(r.config.targets, object, 120_000, `${r.config.name}: delivery of the backlog`);
   return {
-    result, drainMs: performance.now() - t, puts: count + 1, serverCpuMs: processCpuMs(server.pid) - cpu0, machineCpuMs: machineCpuMs() - machine0,
+    result, drainMs: performance.now() - t, puts: count + 1, machineCpuMs: machineCpuMs() - machine0,
     groupCpuMs: groups.map((g, i) => g.cpuMs() - groups0[i]),
   };
 }
@@ -290,15 +295,15 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
     const body = randomBytes(parseInt(o.size, 10));
     process.stdout.write(`s3gate events bench: ${o.count} PUTs of ${o.size} B at concurrency ${o.concurrency} per run, one bucket per configuration, ${o.rounds} alternating rounds, ${o.workers} worker(s), fsync ${o.fsync ? 'on' : 'off'}\n`);
     // Warm-up (JIT, connections, table creation), not counted.
-    const groups = processGroups(server, sinks, Number(/process_id:(\d+)/.exec(await sinks.redis.info('server'))?.[1]));
-    for (const r of running) await measure(server, ep, groups, r, { ...o, count: '300' }, body);
+    const groups = processGroups(server, sinks, await redisPid(sinks));
+    for (const r of running) await measure(ep, groups, r, { ...o, count: '300' }, body);
     const rounds = Math.max(1, parseInt(o.rounds, 10));
     for (let round = 0; round < rounds; round++) {
       for (let j = 0; j < running.length; j++) {
         const r = running[(round + j) % running.length];
-        const last = await measure(server, ep, groups, r, o, body);
+        const last = await measure(ep, groups, r, o, body);
         r.runs.push(last);
-        process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${((last.serverCpuMs * 1000) / last.puts).toFixed(0)} us/PUT, machine CPU ${((last.machineCpuMs * 1000) / last.puts).toFixed(0)} us/PUT\n`);
+        process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${((serverCpuMs(last) * 1000) / last.puts).toFixed(0)} us/PUT, machine CPU ${((last.machineCpuMs * 1000) / last.puts).toFixed(0)} us/PUT\n`);
       }
     }
     printSummary(running);
@@ -310,25 +315,26 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
   }
 }
 
+const serverCpuMs = (x: Run) => x.groupCpuMs[0];
+
 /**
- * CPU per PUT over all of a configuration's runs (the /proc clock ticks every 10 ms, too
- * coarse for one short run), and its difference from the baseline's in microseconds:
- * what an event costs the server, or the machine with the targets' servers.
+ * CPU microseconds per PUT over all of a configuration's runs (the /proc clock ticks every
+ * 10 ms, too coarse for one short run), and its difference from the baseline's: what an
+ * event costs that process, or the machine.
  */
-function cpuColumn(r: Running, base: Running, pick: (x: Run) => number): string {
+function cpuPerPut(r: Running, base: Running, pick: (x: Run) => number): string {
   const perPut = (x: Running) => (x.runs.reduce((a, y) => a + pick(y), 0) * 1000) / x.runs.reduce((a, y) => a + y.puts, 0);
   const own = perPut(r);
   const delta = own - perPut(base);
-  return `${own.toFixed(0).padStart(6)} (${r === base ? '-' : `${delta >= 0 ? '+' : ''}${delta.toFixed(0)}`})`;
+  return `${own.toFixed(0)} (${r === base ? '-' : `${delta >= 0 ? '+' : ''}${delta.toFixed(0)}`})`;
 }
 
 function printSummary(running: Running[]): void {
   // Each figure against the baseline of the same round, then the median over rounds:
   // the machine's speed drifts (shared host) far more within a run than between
   // neighbouring runs.
-  const base = running[0].runs;
-  const baseline = running[0];
-  const ratios = (r: Running, pick: (x: Run) => number) => r.runs.map((x, i) => pick(x) / pick(base[i]));
+  const base = running[0];
+  const ratios = (r: Running, pick: (x: Run) => number) => r.runs.map((x, i) => pick(x) / pick(base.runs[i]));
   const ratio = (r: Running, pick: (x: Run) => number) => median(ratios(r, pick));
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   // The middle half of the per-round ratios shows how far this run's figure can be trusted.
@@ -345,8 +351,8 @@ function printSummary(running: Running[]): void {
       (first ? '-' : middleHalf(r)).padStart(23),
       median(r.runs.map((x) => x.result.p99Ms)).toFixed(2).padStart(6),
       median(r.runs.map((x) => x.drainMs)).toFixed(0).padStart(8),
-      cpuColumn(r, baseline, (x) => x.serverCpuMs).padEnd(17),
-      cpuColumn(r, baseline, (x) => x.machineCpuMs),
+      cpuPerPut(r, base, serverCpuMs).padStart(12).padEnd(17),
+      cpuPerPut(r, base, (x) => x.machineCpuMs).padStart(12),
     ];
     process.stdout.write(cols.join('  ') + '\n');
   }
@@ -354,16 +360,11 @@ function printSummary(running: Running[]): void {
 
 /** Machine CPU per PUT by process group, with the difference from the baseline (what the event costs each). */
 function printCpuByProcess(running: Running[], groups: ProcessGroup[]): void {
-  const perPut = (r: Running, pick: (x: Run) => number) => (r.runs.reduce((a, y) => a + pick(y), 0) * 1000) / r.runs.reduce((a, y) => a + y.puts, 0);
   const columns = [...groups.map((g, i) => ({ name: g.name, pick: (x: Run) => x.groupCpuMs[i] })),
     { name: 'kernel+other', pick: (x: Run) => x.machineCpuMs - x.groupCpuMs.reduce((a, b) => a + b, 0) }];
   process.stdout.write(`\nmachine CPU per PUT by process, us (difference from ${running[0].config.name})\n${'configuration'.padEnd(37)}${columns.map((c) => c.name.padStart(16)).join('')}\n`);
   for (const r of running) {
-    const cells = columns.map((c) => {
-      const own = perPut(r, c.pick);
-      const delta = own - perPut(running[0], c.pick);
-      return `${own.toFixed(0)} (${r === running[0] ? '-' : `${delta >= 0 ? '+' : ''}${delta.toFixed(0)}`})`.padStart(16);
-    });
+    const cells = columns.map((c) => cpuPerPut(r, running[0], c.pick).padStart(16));
     process.stdout.write(r.config.name.padEnd(37) + cells.join('') + '\n');
   }
 }
