@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openQueue } from './fixtures/queue.js';
-import { BATCH_INTERVAL_MS, DeliveryLoop } from '../../src/events/delivery.js';
+import { BATCH_INTERVAL_MS, DeliveryLoop, MAX_BATCH } from '../../src/events/delivery.js';
 import type { EventTarget, QueuedEvent } from '../../src/events/target.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -125,6 +125,40 @@ test('a steady stream of events reaches Redis in batches, in order', async () =>
     await queue.append(ev(100));
     await until(() => loop.status().delivered === 101, 5000, 'the lone event');
     assert.deepEqual(sizes.slice(before), [1]);
+  } finally {
+    await loop.stop();
+    await queue.journal.close();
+    await redis.del(key);
+    redis.disconnect();
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('a backlog reaches Redis in batches of up to MAX_BATCH (a target keeps up with thousands of events a second)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 's3gate-delivery-'));
+  const key = `s3gate-test-backlog-${process.pid}-${Date.now()}`;
+  const redisTarget = createRedisTarget('b', { address: '127.0.0.1:6379', key, format: 'access' });
+  const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+  const sizes: number[] = [];
+  const target: EventTarget = {
+    type: 'redis', id: 'b',
+    init: () => redisTarget.init(),
+    send: (e) => { sizes.push(1); return redisTarget.send(e); },
+    sendBatch: (es) => { sizes.push(es.length); return redisTarget.sendBatch!(es); },
+    isOnline: () => redisTarget.isOnline(),
+    close: () => redisTarget.close(),
+  };
+  const queue = await openQueue(dir, 100000);
+  const loop = new DeliveryLoop(target, queue, { arn: 'arn:minio:sqs::b:redis' });
+  try {
+    const total = 2 * MAX_BATCH + 500;
+    await Promise.all(Array.from({ length: total }, (_, i) => queue.append(ev(i))));
+    loop.start();
+    await until(() => loop.status().delivered === total, 20000, `${total} deliveries`);
+    assert.equal(MAX_BATCH, 1000);
+    assert.deepEqual(sizes, [MAX_BATCH, MAX_BATCH, 500]);
+    const keys = (await redis.lrange(key, 0, -1)).map((l) => JSON.parse(l)[0].Event[0].s3.object.key);
+    assert.deepEqual(keys, Array.from({ length: total }, (_, i) => `k${i}`));
   } finally {
     await loop.stop();
     await queue.journal.close();
