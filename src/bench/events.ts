@@ -1,20 +1,26 @@
 /**
  * Event notification overhead on PUT: the same PUT load (default 10 rounds of 1500 PUTs
- * of 4 KiB at concurrency 16, the server with as many workers as it has by default) into buckets of ONE s3gate server that differ only in
- * their notification rules, one bucket per configuration (--configs, the first is the
- * baseline; default 0,redis,3):
+ * of 4 KiB at concurrency 16, the server with as many workers as it has by default)
+ * under key prefixes of ONE bucket of ONE s3gate server, one prefix per configuration
+ * (--configs, the first is the baseline; default 0,redis,3), which the bucket's
+ * notification rules filter on:
  *   0         no rules (the baseline)
  *   redis     Redis namespace (HSET per PUT); webhook, postgres: that target alone
  *   queue     a Redis target at a closed port: the cost of the durable queue alone
  *   queue3    three targets at closed ports
  *   3         Redis namespace + webhook (a receiver in a process of its own) + PostgreSQL namespace
  * One server for all: separate server processes with identical configurations differed
- * by up to 16 points of throughput over 8 rounds (process placement, JIT), which hid
- * what the events cost. The server has every target the chosen configurations use.
+ * by up to 16 points of throughput over 8 rounds (process placement, JIT). One directory
+ * for all: with a bucket per configuration, a configuration with a queue only came out
+ * 7-14% faster than the baseline, as file creation in some directories costs more than
+ * in others (ext4 without a journal skips inodes freed in the last minutes, and how many
+ * there are differs by directory). The server has every target the configurations use.
  * The targets' servers (Redis, PostgreSQL, the receiver) share the machine's cores with
  * s3gate and the load generator, so their CPU per event counts against PUT throughput.
- * Runs alternate between the configurations (order rotated each round) so drift hits all
- * alike: this shared machine's speed drifts by tens of percent within a minute. Each run
+ * Runs alternate between the configurations, in a new random order each round, so drift
+ * hits all alike (this shared machine's speed drifts by tens of percent within a minute)
+ * and no configuration always follows the same one (with a fixed rotation, the one after
+ * the 3-target run came out up to 14% slower than an identical one elsewhere). Each run
  * is compared with the baseline run of the same round, and the median of those ratios
  * over the rounds is printed (the slowdown), with the median ops/s. After each run a
  * sentinel PUT is made and its arrival at every target is awaited: each queue is FIFO,
@@ -120,11 +126,12 @@ function processGroups(server: ServerUnderTest, sinks: Sinks, redisPid: number):
   ];
 }
 
-interface Running { config: Config; bucket: string; runs: Run[] }
+/** A configuration's objects are the bucket's keys with this prefix (its rules' filter). */
+interface Running { config: Config; prefix: string; runs: Run[] }
 
 export function eventsBenchCommand(): Command {
   return new Command('events')
-    .description('PUT throughput into buckets with 0, 1 and 3 notification targets attached (Redis, webhook, PostgreSQL)')
+    .description('PUT throughput with 0, 1 and 3 notification targets attached (Redis, webhook, PostgreSQL)')
     .option('--count <n>', 'PUTs per run', '1500')
     .option('--concurrency <n>', 'concurrent PUTs', '16')
     .option('--size <bytes>', 'object size in bytes', '4096')
@@ -221,11 +228,11 @@ async function startWith(targets: TargetSpec[], dataDir: string, o: EventsBenchO
   }
 }
 
-async function putNotification(ep: S3Endpoint, bucket: string, arns: string[]): Promise<void> {
-  if (arns.length === 0) return;
-  const body = `<NotificationConfiguration>${arns.map((a) => `<QueueConfiguration><Event>s3:ObjectCreated:*</Event><Event>s3:ObjectRemoved:*</Event><Queue>${a}</Queue></QueueConfiguration>`).join('')}</NotificationConfiguration>`;
-  const path = `/${bucket}?notification=`;
-  const url = new URL(`http://${ep.host}:${ep.port}${path}`);
+/** One QueueConfiguration per target of each configuration, filtered on the configuration's key prefix. */
+async function putNotification(ep: S3Endpoint, running: Running[]): Promise<void> {
+  const rules = running.flatMap((r) => r.config.targets.map((t) => `<QueueConfiguration><Event>s3:ObjectCreated:*</Event><Event>s3:ObjectRemoved:*</Event><Queue>${t.arn}</Queue><Filter><S3Key><FilterRule><Name>prefix</Name><Value>${r.prefix}</Value></FilterRule></S3Key></Filter></QueueConfiguration>`));
+  const body = `<NotificationConfiguration>${rules.join('')}</NotificationConfiguration>`;
+  const url = new URL(`http://${ep.host}:${ep.port}/${BUCKET}?notification=`);
   const headers = signRequest({ method: 'PUT', url, headers: {}, accessKey: ep.accessKey, secretKey: ep.secretKey, region: ep.region, service: 's3', payloadHash: 'UNSIGNED-PAYLOAD' });
   const res = await fetch(url, { method: 'PUT', headers, body });
   if (!res.ok) throw new Error(`PutBucketNotificationConfiguration failed: HTTP ${res.status} ${await res.text()}`);
@@ -247,23 +254,35 @@ async function waitForArrival(targets: TargetSpec[], object: string, ms: number,
   }
 }
 
+const BUCKET = 'bench';
+/** Pause before each run. */
+const SETTLE_MS = 250;
+
+function shuffled<T>(xs: T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
 let sentinels = 0;
-/** One run: `count` PUTs into the configuration's bucket, then its backlog delivered. */
+/** One run: `count` PUTs under the configuration's prefix, then its backlog delivered. */
 async function measure(ep: S3Endpoint, groups: ProcessGroup[], r: Running, o: EventsBenchOptions, body: Buffer): Promise<Run> {
   const keyspace = 1024;
   const machine0 = machineCpuMs();
   const groups0 = groups.map((g) => g.cpuMs());
   const result = await runLoad({
     host: ep.host, port: ep.port, concurrency: parseInt(o.concurrency, 10), durationMs: 600_000, maxOps: parseInt(o.count, 10),
-    next: (n) => s3Put(ep, `/${r.bucket}/obj/${n % keyspace}`, body),
+    next: (n) => s3Put(ep, `/${BUCKET}/${r.prefix}${n % keyspace}`, body),
   });
   const count = result.ops;
   if (result.errors) throw new Error(`${r.config.name}: ${result.errors} errors, first: ${result.firstError}`);
   const t = performance.now();
-  const key = `sentinel-${sentinels++}`;
-  const done = await runLoad({ host: ep.host, port: ep.port, concurrency: 1, durationMs: 60_000, maxOps: 1, next: () => s3Put(ep, `/${r.bucket}/${key}`, body) });
+  const key = `${r.prefix}sentinel-${sentinels++}`;
+  const done = await runLoad({ host: ep.host, port: ep.port, concurrency: 1, durationMs: 60_000, maxOps: 1, next: () => s3Put(ep, `/${BUCKET}/${key}`, body) });
   if (done.errors) throw new Error(`${r.config.name}: sentinel PUT failed: ${done.firstError}`);
-  const object = `${r.bucket}/${key}`;
+  const object = `${BUCKET}/${key}`;
   await waitForArrival(r.config.targets, object, 120_000, `${r.config.name}: delivery of the backlog`);
   return {
     result, drainMs: performance.now() - t, puts: count + 1, machineCpuMs: machineCpuMs() - machine0,
@@ -290,21 +309,19 @@ export async function runEventsBench(o: EventsBenchOptions): Promise<void> {
     server = await startWith([...new Set(chosen.flatMap((c) => c.targets))], join(work, 'data'), o);
     const ep: S3Endpoint = { host: '127.0.0.1', port: server.port, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1' };
     const running: Running[] = [];
-    for (const [i, config] of chosen.entries()) {
-      const bucket = `bench-${i}`;
-      await ensureBucket(ep, bucket);
-      await putNotification(ep, bucket, config.targets.map((t) => t.arn));
-      running.push({ config, bucket, runs: [] });
-    }
+    for (const [i, config] of chosen.entries()) running.push({ config, prefix: `c${i}-`, runs: [] });
+    await ensureBucket(ep, BUCKET);
+    await putNotification(ep, running);
     const body = randomBytes(parseInt(o.size, 10));
-    process.stdout.write(`s3gate events bench: ${o.count} PUTs of ${o.size} B at concurrency ${o.concurrency} per run, one bucket per configuration, ${o.rounds} alternating rounds, ${o.workers} worker(s), fsync ${o.fsync ? 'on' : 'off'}\n`);
+    process.stdout.write(`s3gate events bench: ${o.count} PUTs of ${o.size} B at concurrency ${o.concurrency} per run, one key prefix per configuration, ${o.rounds} alternating rounds, ${o.workers} worker(s), fsync ${o.fsync ? 'on' : 'off'}\n`);
     // Warm-up (JIT, connections, table creation), not counted.
     const groups = processGroups(server, sinks, await redisPid(sinks));
     for (const r of running) await measure(ep, groups, r, { ...o, count: '300' }, body);
     const rounds = Math.max(1, parseInt(o.rounds, 10));
     for (let round = 0; round < rounds; round++) {
-      for (let j = 0; j < running.length; j++) {
-        const r = running[(round + j) % running.length];
+      for (const r of shuffled(running)) {
+        // The targets' servers finish what the last run left them (WAL, checkpoints).
+        await new Promise((ok) => setTimeout(ok, SETTLE_MS));
         const last = await measure(ep, groups, r, o, body);
         r.runs.push(last);
         process.stderr.write(`  round ${round + 1} ${r.config.name}: ${opsPerSec(last.result).toFixed(0)} ops/s, p50 ${last.result.p50Ms.toFixed(2)} ms, p99 ${last.result.p99Ms.toFixed(2)} ms, backlog drained ${last.drainMs.toFixed(0)} ms after the run, server CPU ${((serverCpuMs(last) * 1000) / last.puts).toFixed(0)} us/PUT, machine CPU ${((last.machineCpuMs * 1000) / last.puts).toFixed(0)} us/PUT\n`);
