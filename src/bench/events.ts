@@ -12,9 +12,9 @@
  * One server for all: separate server processes with identical configurations differed
  * by up to 16 points of throughput over 8 rounds (process placement, JIT). One directory
  * for all: with a bucket per configuration, a configuration with a queue only came out
- * 7-14% faster than the baseline, as file creation in some directories costs more than
- * in others (ext4 without a journal skips inodes freed in the last minutes, and how many
- * there are differs by directory). The server has every target the configurations use.
+ * 7-14% faster than the baseline (on ext4 without a journal, where creating a file costs
+ * more the more files were deleted in the last minutes near it). The server has every
+ * target the configurations use; the data directory is under TMPDIR.
  * The targets' servers (Redis, PostgreSQL, the receiver) share the machine's cores with
  * s3gate and the load generator, so their CPU per event counts against PUT throughput.
  * Runs alternate between the configurations, in a new random order each round, so drift

@@ -27,3 +27,14 @@ export function formatTargetArn(t: { id: string; type: string }, region = ''): s
 export function targetKey(t: { id: string; type: string }): string {
   return `${t.id}:${t.type}`;
 }
+
+/** The name of a target's consumer in a journal (its offset file is offset-<name>.json). */
+export function queueName(t: { id: string; type: string }): string {
+  return `${t.type}-${encodeURIComponent(t.id)}`;
+}
+
+/** queueName() of a targetKey(). */
+export function queueNameOfKey(key: string): string {
+  const at = key.lastIndexOf(':');
+  return queueName({ id: key.slice(0, at), type: key.slice(at + 1) });
+}

@@ -1,35 +1,32 @@
 /**
- * Worker -> primary requests of the event system over the node:cluster IPC channel.
- * Workers do not own queues: they send matched events to the primary, which appends
- * them to the target queues (durably) and answers; the worker's publish() resolves on
- * that answer. One request/answer costs one IPC round trip (tens of microseconds).
+ * Worker -> primary messages of the event system over the node:cluster IPC channel: the
+ * delivery status, which only the primary (the owner of the delivery loops) has, and
+ * "spooled", a worker saying it wrote to its spool (so an idle primary merges now).
+ * Events themselves do not go this way: workers spool them (spool.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { QueuedEvent } from './target.js';
 import type { DeliveryStatus } from './delivery.js';
 
 const ENVELOPE = 's3gate-events';
 const TIMEOUT_MS = 15_000;
 
-type Request =
-  | { type: typeof ENVELOPE; op: 'enqueue'; id: number; keys: string[]; event: QueuedEvent }
-  | { type: typeof ENVELOPE; op: 'status'; id: number };
+type Request = { type: typeof ENVELOPE; op: 'status'; id: number } | { type: typeof ENVELOPE; op: 'spooled' };
 type Reply = { type: typeof ENVELOPE; op: 'reply'; id: number; result?: unknown; error?: string };
 
 export interface EventOwner {
-  enqueue(keys: string[], event: QueuedEvent): Promise<void>;
   status(): DeliveryStatus[];
+  spooled(): void;
 }
 
 /** Primary: answers worker requests. Returns the uninstall function. */
 export function serveWorkers(owner: EventOwner): () => void {
   const onMessage = (worker: Worker, msg: Request) => {
     if (msg?.type !== ENVELOPE) return;
+    if (msg.op === 'spooled') return owner.spooled();
     const reply = (r: Omit<Reply, 'type' | 'op' | 'id'>) => {
       if (worker.isConnected()) worker.send({ type: ENVELOPE, op: 'reply', id: msg.id, ...r } satisfies Reply);
     };
-    const work = msg.op === 'enqueue' ? owner.enqueue(msg.keys, msg.event) : Promise.resolve(owner.status());
-    work.then((result) => reply({ result }), (e) => reply({ error: String((e as Error)?.message ?? e) }));
+    Promise.resolve().then(() => owner.status()).then((result) => reply({ result }), (e) => reply({ error: String((e as Error)?.message ?? e) }));
   };
   cluster.on('message', onMessage);
   return () => { cluster.off('message', onMessage); };
@@ -39,7 +36,7 @@ let nextId = 1;
 const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
 let installed = false;
 
-function request(body: { op: 'enqueue'; keys: string[]; event: QueuedEvent } | { op: 'status' }): Promise<unknown> {
+function request(body: { op: 'status' }): Promise<unknown> {
   if (!installed) {
     installed = true;
     process.on('message', (msg: Reply) => {
@@ -64,11 +61,11 @@ function request(body: { op: 'enqueue'; keys: string[]; event: QueuedEvent } | {
   });
 }
 
-/** Worker: hands an event to the primary; resolves once it is queued there. */
-export async function forwardEnqueue(keys: string[], event: QueuedEvent): Promise<void> {
-  await request({ op: 'enqueue', keys, event });
-}
-
 export async function ownerStatus(): Promise<DeliveryStatus[]> {
   return (await request({ op: 'status' })) as DeliveryStatus[];
+}
+
+/** Worker: tells the primary it wrote to its spool (fire and forget). */
+export function notifySpooled(): void {
+  if (process.connected) process.send!({ type: ENVELOPE, op: 'spooled' } satisfies Request);
 }

@@ -17,17 +17,14 @@
  * in it, wherever it is (see dropDelivered), so a target that stays down for good keeps
  * only the segments holding its events (at most its queue_limit of them).
  *
- * Durability window: append() resolves only after the line is on stable storage. The
- * segment file is opened O_DSYNC, so its write() returns once the data is as durable as
- * after fdatasync, in one thread-pool round trip instead of two (with 16 writers paced
- * like PUTs: 99-138 against 123-151 us of CPU per event), and lines are written into
- * zeros written ahead of them (preallocate()), not appended. "Group commit": while one
- * write runs, new appends gather into the next batch, written with one write(). A new
- * segment's directory entry is synced too. A batch never waits for company: waiting a
- * few ms to gather more appends per write saves CPU, but every PUT's response pays the
- * wait. With fsync 'none' (an option for tests and for file systems where fsync is very
- * slow) an append resolves after write(): it survives kill -9 (the data is in the
- * kernel) but not a power cut.
+ * Durability window: append() resolves only after the line is on stable storage (the
+ * active segment is a SegmentFile: O_DSYNC writes into preallocated zeros). "Group
+ * commit": while one write runs, new appends gather into the next batch, written with
+ * one write(). A new segment's directory entry is synced too. A batch never waits for
+ * company: waiting a few ms to gather more appends per write saves CPU, but every PUT's
+ * response pays the wait. With fsync 'none' (an option for tests and for file systems
+ * where fsync is very slow) an append resolves after write(): it survives kill -9 (the
+ * data is in the kernel) but not a power cut.
  *
  * Offsets are written behind acks (coalesced, at most one write in flight per target),
  * so after a crash the last few delivered events may be delivered again: at-least-once,
@@ -44,8 +41,8 @@
  */
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { constants } from 'node:fs';
 import type { QueuedEvent } from './target.js';
+import { SegmentFile } from './segment-file.js';
 
 export interface JournalOptions {
   dir: string;
@@ -94,8 +91,6 @@ const OFFSET_RE = /^offset-(.+)\.json$/;
 const LEGACY_OFFSET_FILE = 'offset.json';
 /** An offset file is always this long ({"next":N} padded with spaces, then a newline). */
 const OFFSET_BYTES = 40;
-/** Zeros kept ahead of the last line of the active segment (see preallocate()). */
-const PREALLOCATE_BYTES = 1 << 20;
 /** A consumer's list of delivered sequence numbers is trimmed once this many are done. */
 const TRIM_AFTER = 4096;
 
@@ -145,21 +140,15 @@ export class EventJournal {
   readonly name: string;
   private readonly segmentEvents: number;
   private readonly sync: boolean;
-  /** With sync, segment files are opened O_DSYNC: each write() returns once durable. */
-  private readonly openFlags: number;
   private readonly legacy: string | undefined;
 
   private segments: Segment[] = [];
-  private active: FileHandle | undefined;
+  private active: SegmentFile | undefined;
   /**
    * The events of the active segment: readers get the appended objects themselves, with
    * no JSON.parse per delivery. The same object goes to every target; nobody mutates it.
    */
   private activeEvents: QueuedEvent[] = [];
-  /** Byte length of the active segment's valid content: where the next line goes. */
-  private activeBytes = 0;
-  /** Length of the active segment file: zeros from activeBytes on (see preallocate()). */
-  private allocated = 0;
   /** The segment sealed last, for readers a little behind (no read back from disk). */
   private sealed: SegmentEvents | undefined;
 
@@ -177,7 +166,6 @@ export class EventJournal {
     this.segmentEvents = opts.segmentEvents ?? 1000;
     this.sync = (opts.fsync ?? 'always') === 'always';
     this.legacy = opts.legacyConsumer;
-    this.openFlags = constants.O_WRONLY | constants.O_CREAT | (this.sync ? constants.O_DSYNC : 0);
   }
 
   static async open(opts: JournalOptions): Promise<EventJournal> {
@@ -242,10 +230,8 @@ export class EventJournal {
     const offsets = [...this.consumers.values()].map((c) => c.committedOnDisk);
     this.nextSeq = this.durableSeq = Math.max(last ? last.first + last.count : 0, ...offsets);
     if (last && last.count < this.segmentEvents) {
-      this.active = await open(last.path, this.openFlags);
+      this.active = await SegmentFile.reopen(last.path, this.sync, lastBytes, lastSize);
       this.activeEvents = lastEvents;
-      this.activeBytes = lastBytes;
-      this.allocated = lastSize;
     } else if (last) {
       this.sealed = { first: last.first, events: lastEvents };
     }
@@ -304,52 +290,24 @@ export class EventJournal {
       let seg = this.segments[this.segments.length - 1];
       if (!this.active || !seg || seg.count >= this.segmentEvents) seg = await this.rotate(batch[i].seq);
       const take = batch.slice(i, i + (this.segmentEvents - seg.count));
-      const fh = this.active!;
       const data = Buffer.from(take.map((p) => p.line).join('\n') + '\n');
-      const at = this.activeBytes;
-      try {
-        if (at + data.length > this.allocated) await this.preallocate(at + data.length);
-        for (let off = 0; off < data.length;) off += (await fh.write(data, off, data.length - off, at + off)).bytesWritten;
-      } catch (e) {
-        // What the failed write left must not sit between two lines.
-        await fh.truncate(at).then(() => { this.allocated = at; }, () => {});
-        throw e;
-      }
-      this.activeBytes += data.length;
+      await this.active!.append(data);
       seg.count += take.length;
       for (const p of take) this.activeEvents.push(p.event);
       i += take.length;
     }
   }
 
-  /**
-   * Extends the active segment with zeros to PREALLOCATE_BYTES past `needed`: a durable
-   * write into space already allocated and written changes no file size or block map,
-   * so it costs the disk and the kernel less than an append (here about 20% less CPU
-   * and 30% less latency per O_DSYNC write of 1.5 KB). Recovery stops at the zeros.
-   */
-  private async preallocate(needed: number): Promise<void> {
-    const end = needed + PREALLOCATE_BYTES;
-    const zeros = Buffer.alloc(end - this.allocated);
-    for (let off = 0; off < zeros.length;) off += (await this.active!.write(zeros, off, zeros.length - off, this.allocated + off)).bytesWritten;
-    this.allocated = end;
-  }
-
   /** Seals the current segment and starts a new one whose first event is `first`. */
   private async rotate(first: number): Promise<Segment> {
-    // The sealed file loses its unused zeros (not synced: zeros at its end are harmless).
-    if (this.active) await this.active.truncate(this.activeBytes).catch(() => {});
-    if (this.active) await this.active.close();
+    await this.active?.seal();
     this.active = undefined;
     const sealed = this.segments[this.segments.length - 1];
     if (sealed && sealed.count === this.activeEvents.length) this.sealed = { first: sealed.first, events: this.activeEvents };
     const seg: Segment = { first, count: 0, path: join(this.dir, segmentName(first)) };
-    this.active = await open(seg.path, this.openFlags);
-    if (this.sync) await syncDir(this.dir);
+    this.active = await SegmentFile.create(seg.path, this.sync);
     this.segments.push(seg);
     this.activeEvents = [];
-    this.activeBytes = 0;
-    this.allocated = 0;
     this.dropDelivered(true);
     return seg;
   }
@@ -636,9 +594,4 @@ export class QueueConsumer {
     this.offsetFile = undefined;
     this.wake();
   }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try { await fh.sync(); } catch { /* some file systems refuse fsync on directories */ } finally { await fh.close(); }
 }

@@ -17,7 +17,7 @@
  * journal, or an older s3gate's per-target <type>-<id>/ queue) by renaming it into its
  * own directory as <name>.from-<instance-id> (atomic, so of two instances only one gets
  * it), appends its undelivered events, in order and for the same targets, to its own
- * journal, and deletes it (the gone instance's directory keeps only its lease). A claim
+ * journal (then what its workers' spools in it still held, spool.ts), and deletes it (the gone instance's directory keeps only its lease). A claim
  * cut short by a crash is finished at the next start; the events appended before the
  * crash are then appended again, which is at-least-once like every other repeat.
  */
@@ -27,6 +27,8 @@ import { basename, join } from 'node:path';
 import { log } from '../server/log.js';
 import { pidRuns } from '../server/instance-id.js';
 import { EventJournal } from './journal.js';
+import { SpoolMerger } from './spool-merger.js';
+import { queueNameOfKey } from './arn.js';
 
 const LEASE_FILE = 'lease.json';
 export const HEARTBEAT_MS = 5_000;
@@ -205,6 +207,14 @@ async function moveQueue(dir: string, into: EventJournal, fsync?: 'always' | 'no
   } finally {
     await from.close();
   }
+  // Events its workers had spooled but not merged yet (spool.ts), for the same targets.
+  const spooled = new SpoolMerger(dir, async (items) => {
+    const ok = await Promise.all(items.map((i) => into.append(i.event, i.keys.map((k) => into.consumer(queueNameOfKey(k))), { line: i.line, ignoreLimit: true })));
+    if (ok.includes(false)) throw new Error(`the journal refused ${ok.filter((x) => !x).length} spooled events (a write error)`);
+    moved += items.length;
+  }, () => new Set());
+  await spooled.recover();
+  await spooled.close();
   await rm(dir, { recursive: true, force: true });
   log('info', 'moved queued events into the journal', { from: dir, into: into.dir, events: moved });
   return moved;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { ADOPT_INTERVAL_MS, adoptOrphanQueues, JOURNAL_DIR, LeaseKeeper, migrateLegacyQueues, type Staleness } from './queue-lease.js';
 import type { ConfigService } from '../config/service.js';
 import type { ConfigTarget } from '../config/subsystem.js';
-import { formatTargetArn, targetKey } from './arn.js';
+import { formatTargetArn, queueName, targetKey } from './arn.js';
 import { DeliveryLoop, type DeliveryStatus } from './delivery.js';
 import { EventJournal, type QueueConsumer } from './journal.js';
 import type { QueuedEvent } from './target.js';
@@ -76,8 +76,9 @@ function queueRoot(sysDir: string, queueDir: string): string {
   return queueDir || join(sysDir, 'queues');
 }
 
-function queueName(type: string, id: string): string {
-  return `${type}-${encodeURIComponent(id)}`;
+/** The journal directory in the default queue root, where workers' spools live (spool.ts). */
+export function defaultJournalDir(sysDir: string, instanceId: string): string {
+  return join(queueRoot(sysDir, ''), instanceId, JOURNAL_DIR);
 }
 
 export class TargetRegistry {
@@ -144,7 +145,7 @@ export class TargetRegistry {
       const q = parseQueueOptions(config.subsys, id, options);
       const target = mod.create(id, options);
       const { journal } = await this.root(queueRoot(this.opts.sysDir, q.queueDir));
-      const queue = journal.attach(queueName(type, id), { limit: q.queueLimit, label: arn });
+      const queue = journal.attach(queueName({ type, id }), { limit: q.queueLimit, label: arn });
       entry.loop = new DeliveryLoop(target, queue, { arn, initialBackoffMs: this.opts.initialBackoffMs, maxBackoffMs: this.opts.maxBackoffMs });
       entry.loop.start();
       if (queue.size > 0) console.log(JSON.stringify({ level: 'info', msg: 'replaying queued events', target: arn, queued: queue.size }));
@@ -186,18 +187,39 @@ export class TargetRegistry {
 
   /**
    * Queues the event for these targets (one write per journal, whatever their number);
-   * resolves when it is durable. Unknown keys are skipped.
+   * resolves when it is durable. Unknown keys are skipped. `line` is the event's JSON
+   * when the caller has it.
    */
-  async enqueue(keys: string[], event: QueuedEvent): Promise<void> {
+  async enqueue(keys: string[], event: QueuedEvent, line?: string): Promise<void> {
+    for (const k of keys) if (!this.entries.has(k)) await this.starting.get(k);
+    await this.appendNow(keys, event, line);
+  }
+
+  /**
+   * Queues events merged from the workers' spools, in this order (appended in one turn,
+   * so each journal writes the lot in one group commit); resolves when they are durable.
+   */
+  async enqueueInOrder(items: Array<{ keys: string[]; event: QueuedEvent; line?: string }>): Promise<void> {
+    await Promise.all([...this.starting.values()].map((p) => p.catch(() => undefined)));
+    await Promise.all(items.map((i) => this.appendNow(i.keys, i.event, i.line)));
+  }
+
+  /** The spool directory's journal root, opened (and its lease kept) before workers write there. */
+  async openDefaultRoot(): Promise<void> {
+    await this.root(queueRoot(this.opts.sysDir, ''));
+  }
+
+  private async appendNow(keys: string[], event: QueuedEvent, line?: string): Promise<void> {
     const byJournal = new Map<EventJournal, QueueConsumer[]>();
     for (const k of keys) {
-      const e = this.entries.get(k) ?? (await this.starting.get(k));
-      if (!e?.loop) continue;
-      const consumers = byJournal.get(e.loop.queue.journal);
-      if (consumers) consumers.push(e.loop.queue);
-      else byJournal.set(e.loop.queue.journal, [e.loop.queue]);
+      const loop = this.entries.get(k)?.loop;
+      if (!loop) continue;
+      const consumers = byJournal.get(loop.queue.journal);
+      if (consumers) consumers.push(loop.queue);
+      else byJournal.set(loop.queue.journal, [loop.queue]);
     }
-    const line = JSON.stringify(event); // once, whatever the number of targets
+    if (byJournal.size === 0) return;
+    line ??= JSON.stringify(event); // once, whatever the number of targets
     await Promise.all([...byJournal].map(([journal, consumers]) => journal.append(event, consumers, { line })));
   }
 

@@ -6,16 +6,17 @@
  * 'bucket-notification', re-read after RULES_TTL_MS for other instances), builds the
  * records, feeds `mc watch` listeners, and hands matched events to the event owner.
  *
- * Worker design: exactly one process per instance owns the queues and delivery loops —
- * the cluster primary (or the only process without --workers). Workers forward matched
- * events to it over IPC (src/events/ipc.ts); the primary appends them to the durable
- * queues and answers once they are on disk. publish() resolves on that answer, so a
- * handler that awaits publish() before responding guarantees "acknowledged to the S3
- * client => queued durably"; the cost is one IPC round trip plus the queue's write and fdatasync,
- * only for requests whose event matched a rule. Targets never sit on the response path.
- * Because the primary appends in the order answers are produced, two requests of one
- * client that follow each other (the second sent after the first was answered) are
- * queued, and delivered, in that order, whichever workers served them.
+ * Worker design: exactly one process per instance owns the journal and the delivery
+ * loops: the cluster primary (or the only process without --workers). A worker makes
+ * its matched events durable in a spool of its own (spool.ts) and publish() resolves
+ * once they are on disk there, so a handler that awaits publish() before responding
+ * guarantees "acknowledged to the S3 client => queued durably", with no round trip to
+ * another process. The primary merges the spools into the journal every few ms, in the
+ * order of the events' stamps (spool-merger.ts): two requests of one client that follow
+ * each other (the second sent after the first was answered) are queued, and delivered,
+ * in that order, whichever workers served them. Targets never sit on the response path.
+ * The cost is one grouped durable write, only for requests whose event matched a rule.
+ * Status requests from workers go to the primary over IPC (ipc.ts).
  *
  * Which target ARNs exist (for PutBucketNotification) is derived from the config
  * service in every process: an enabled notify_* target of a known type exists even
@@ -34,10 +35,12 @@ import { CompiledRules } from './rules.js';
 import { buildRecords, type RecordContext } from './record.js';
 import { isBucketEvent } from './names.js';
 import { BUCKET_NOTIFICATION_TOPIC, getBucketNotification, loadBucketNotification, putBucketNotification } from './bucket-notification.js';
-import { enabledTargets, targetOptions, TargetRegistry } from './registry.js';
+import { defaultJournalDir, enabledTargets, targetOptions, TargetRegistry } from './registry.js';
 import { parseQueueOptions } from './targets/options.js';
 import type { DeliveryStatus } from './delivery.js';
-import { forwardEnqueue, ownerStatus, serveWorkers } from './ipc.js';
+import { notifySpooled, ownerStatus, serveWorkers } from './ipc.js';
+import { newSpoolDir, SpoolWriter } from './spool.js';
+import { SpoolMerger } from './spool-merger.js';
 import { LiveHub } from './live.js';
 import { loadTargetModule, typeOfSubsystem } from './target-factory.js';
 
@@ -100,19 +103,34 @@ export async function createEventService(opts: EventServiceOptions): Promise<Eve
   });
 
   let registry: TargetRegistry | undefined;
+  let merger: SpoolMerger | undefined;
+  let spool: SpoolWriter | undefined;
   let stopServing: (() => void) | undefined;
   let stopConfig: (() => void) | undefined;
+  const journalDir = defaultJournalDir(opts.sysDir, opts.instanceId);
   if (role === 'owner') {
-    registry = new TargetRegistry({ config: opts.config, sysDir: opts.sysDir, instanceId: opts.instanceId, region: opts.region, fsync: opts.fsync, initialBackoffMs: opts.initialBackoffMs, maxBackoffMs: opts.maxBackoffMs, announce: opts.announce });
-    await registry.reconcile();
+    const owner = registry = new TargetRegistry({ config: opts.config, sysDir: opts.sysDir, instanceId: opts.instanceId, region: opts.region, fsync: opts.fsync, initialBackoffMs: opts.initialBackoffMs, maxBackoffMs: opts.maxBackoffMs, announce: opts.announce });
+    await owner.reconcile();
     stopConfig = opts.config.onChange((changed) => {
-      if (changed.some((c) => c.startsWith('notify_'))) void registry!.reconcile();
+      if (changed.some((c) => c.startsWith('notify_'))) void owner.reconcile();
     });
-    if (cluster.isPrimary) stopServing = serveWorkers({ enqueue: (k, e) => registry!.enqueue(k, e), status: () => registry!.status() });
+    // Spools of an earlier run's workers first; then, once workers exist, theirs.
+    merger = new SpoolMerger(journalDir, (items) => owner.enqueueInOrder(items), liveWorkerPids);
+    await merger.recover();
+    if (cluster.isPrimary) {
+      const stopStatus = serveWorkers({ status: () => owner.status(), spooled: () => merger!.spooled() });
+      // Workers spool from their start: merge from the first fork on.
+      const onFork = () => { void owner.openDefaultRoot().catch(() => {}).then(() => merger!.start()); };
+      cluster.once('fork', onFork);
+      stopServing = () => { stopStatus(); cluster.off('fork', onFork); };
+    }
   }
 
-  const enqueue = (keys: string[], event: QueuedEvent): Promise<void> =>
-    registry ? registry.enqueue(keys, event) : forwardEnqueue(keys, event);
+  const enqueue = (keys: string[], event: QueuedEvent): Promise<void> => {
+    if (registry) return registry.enqueue(keys, event);
+    spool ??= new SpoolWriter(newSpoolDir(journalDir), { sync: (opts.fsync ?? 'always') === 'always', onWritten: notifySpooled });
+    return spool.append(keys, JSON.stringify(event));
+  };
 
   function targetExists(t: TargetArn): boolean {
     return enabledTargets(opts.config).some((e) => e.type === t.type && e.id === t.id);
@@ -172,7 +190,16 @@ export async function createEventService(opts: EventServiceOptions): Promise<Eve
       stopConfig?.();
       stopServing?.();
       live.close();
+      await spool?.close();
+      await merger?.close();
       await registry?.close();
     },
   };
+}
+
+/** Pids of this primary's running workers (none in a single process). */
+function liveWorkerPids(): Set<number> {
+  const pids = new Set<number>();
+  for (const w of Object.values(cluster.workers ?? {})) if (w && w.process.pid !== undefined) pids.add(w.process.pid);
+  return pids;
 }

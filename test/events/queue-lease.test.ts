@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventJournal, type QueueConsumer } from '../../src/events/journal.js';
+import { EventJournal } from '../../src/events/journal.js';
 import { adoptOrphanQueues, LeaseKeeper, migrateLegacyQueues } from '../../src/events/queue-lease.js';
 import { TargetRegistry } from '../../src/events/registry.js';
 import { createConfigService } from '../../src/config/service.js';
@@ -12,6 +12,7 @@ import { notifySubsystems } from '../../src/events/notify-subsystems.js';
 import type { QueuedEvent } from '../../src/events/target.js';
 import { freePort, startReceiver } from './fixtures/receiver.js';
 import { until } from './e2e-helpers.js';
+import { keysOf } from './fixtures/queue.js';
 
 function ev(key: string): QueuedEvent {
   return { eventName: 's3:ObjectCreated:Put', key: `b/${key}`, eventTime: '2024-01-01T00:00:00.000Z', record: { eventName: 's3:ObjectCreated:Put', eventTime: '', s3: { bucket: { name: 'b' }, object: { key } } } };
@@ -34,16 +35,6 @@ async function legacyQueue(root: string, instance: string, target: string, keys:
 /** The pid of a process that has exited. */
 function deadPid(): number {
   return spawnSync(process.execPath, ['-e', '']).pid!;
-}
-
-async function keysOf(q: QueueConsumer): Promise<string[]> {
-  const out: string[] = [];
-  while (q.size > 0) {
-    const batch = await q.nextBatch(100);
-    out.push(...batch.map((i) => i.event.key));
-    q.ack(batch[batch.length - 1].seq);
-  }
-  return out;
 }
 
 async function ourJournal(root: string, instance: string): Promise<EventJournal> {

@@ -1,0 +1,241 @@
+/**
+ * The cluster primary's side of the workers' spools (spool.ts): every MERGE_INTERVAL_MS
+ * it reads what the workers appended, queues it in the journal(s) in stamp order, then
+ * notes how far it got (merged.json in the spool) and deletes the segments it is done
+ * with, and the spools of workers that are gone (not a worker of this primary, and no
+ * such process) once they are merged.
+ *
+ * Order. A round reads the clock (t0) before it reads any spool, and queues only the
+ * events stamped before t0; the others wait for the next round. If a client sent B after
+ * A was answered, A's write ended before B was stamped; so when B is stamped before t0,
+ * A was on disk before this round's reads and is queued in this round or an earlier one,
+ * and its earlier stamp puts it first. Requests that overlapped may be queued in either
+ * order, as with one process.
+ *
+ * recover() runs before any worker exists and close() after they stopped: every spool is
+ * then complete, and such a round queues all it reads, whatever the stamps (the clock
+ * restarts with the machine). Progress is written behind (at most every
+ * PROGRESS_DELAY_MS), so after a crash the last events merged may be queued again:
+ * at-least-once, like the journal's offsets.
+ */
+import { open, readdir, readFile, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { log } from '../server/log.js';
+import { pidRuns } from '../server/instance-id.js';
+import type { QueuedEvent } from './target.js';
+import { monotonicMicros, parseSpoolLine, SPOOL_DIR_RE, SPOOL_SEGMENT_RE, WRITTEN_CALL_MS } from './spool.js';
+
+/** Longest an event waits in a spool before it is queued (and up to twice that). */
+const MERGE_INTERVAL_MS = 20;
+/** Polling with nothing to merge: a safety net, as workers say when they wrote. */
+const IDLE_INTERVAL_MS = 1000;
+const BUSY_MS = 3 * WRITTEN_CALL_MS;
+const PROGRESS_DELAY_MS = 100;
+const READ_CHUNK = 64 * 1024;
+const PROGRESS_FILE = 'merged.json';
+
+export interface MergedEvent {
+  /** Target keys (arn.ts targetKey). */
+  keys: string[];
+  event: QueuedEvent;
+  /** The event's JSON. */
+  line: string;
+}
+
+interface Position { segment: string; offset: number }
+
+interface Item extends MergedEvent {
+  t: number;
+  spool: Spool;
+  /** Where the line ends: progress once it is queued. */
+  at: Position;
+}
+
+interface Spool {
+  name: string;
+  dir: string;
+  pid: number;
+  /** The segment being read and where its next line starts. */
+  reading: Position | undefined;
+  fh: FileHandle | undefined;
+  /** Read but not queued yet (stamped at or after the round's start). */
+  held: Item[];
+  /** Queued up to here; what merged.json holds, and when it was written. */
+  merged: Position | undefined;
+  written: string | undefined;
+  writtenAt: number;
+  /** Segment files, oldest first, as last listed. */
+  segments: string[];
+}
+
+export class SpoolMerger {
+  private readonly spools = new Map<string, Spool>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private busyUntil = 0;
+
+  constructor(
+    private readonly journalDir: string,
+    /** Queues the events in this order; resolves once they are durable. */
+    private readonly queue: (items: MergedEvent[]) => Promise<void>,
+    /** Pids of the workers running now. */
+    private readonly livePids: () => Set<number>,
+  ) {}
+
+  /** Queues what spools of an earlier run hold (call before any worker starts). */
+  recover(): Promise<void> {
+    return this.round(true);
+  }
+
+  /**
+   * Merges on a timer from now on (once there are workers): every MERGE_INTERVAL_MS while
+   * there is news (a round that queued something, or a worker's spooled() call in the
+   * last BUSY_MS), else every IDLE_INTERVAL_MS. A worker calls at most every
+   * WRITTEN_CALL_MS while it writes, and BUSY_MS is three times that, so a write is never
+   * left to the idle interval unless its call was lost.
+   */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    const busy = performance.now() < this.busyUntil;
+    this.timer = setTimeout(() => {
+      this.running = this.round(false)
+        .catch((e) => log('error', 'event spools: merge failed (tried again)', { dir: this.journalDir, error: String(e) }))
+        .finally(() => { this.running = undefined; this.timer = undefined; this.start(); });
+    }, busy ? MERGE_INTERVAL_MS : IDLE_INTERVAL_MS);
+  }
+
+  /** A worker wrote to its spool: merge soon, and keep merging often for a while. */
+  spooled(): void {
+    this.busyUntil = performance.now() + BUSY_MS;
+    if (this.timer && !this.running) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.start();
+    }
+  }
+
+  /** Stops the timer; once the workers are gone, queues what their spools still hold. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    if (this.livePids().size === 0) await this.round(true).catch((e) => log('error', 'event spools: final merge failed (done at the next start)', { dir: this.journalDir, error: String(e) }));
+    await Promise.all([...this.spools.values()].map((s) => s.fh?.close()));
+  }
+
+  private async round(all: boolean): Promise<void> {
+    const t0 = monotonicMicros();
+    const live = this.livePids();
+    const names = await readdir(this.journalDir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [] as string[];
+      throw e;
+    });
+    for (const name of names) {
+      const m = SPOOL_DIR_RE.exec(name);
+      if (m && !this.spools.has(name)) this.spools.set(name, await this.load(name, Number(m[1])));
+    }
+    // Writers that are gone before this round reads their spools: nothing more will come.
+    // (A worker of a primary that was killed may outlive it for a moment.)
+    const gone = new Set([...this.spools.values()].filter((s) => !live.has(s.pid) && !pidRuns(s.pid)));
+    const ready: Item[] = [];
+    const taking = new Map<Spool, number>();
+    for (const s of this.spools.values()) {
+      await this.read(s);
+      const later = all ? -1 : s.held.findIndex((i) => i.t >= t0);
+      taking.set(s, later < 0 ? s.held.length : later);
+      ready.push(...s.held.slice(0, taking.get(s)));
+    }
+    if (ready.length > 0) {
+      this.busyUntil = performance.now() + BUSY_MS;
+      ready.sort((a, b) => a.t - b.t); // stable: a spool's lines keep their order
+      await this.queue(ready); // if it fails, they are still held for the next round
+      for (const [s, n] of taking) s.held.splice(0, n);
+      for (const i of ready) i.spool.merged = i.at;
+    }
+    for (const s of [...this.spools.values()]) {
+      await this.persist(s, all);
+      if (gone.has(s) && s.held.length === 0) await this.remove(s);
+    }
+  }
+
+  private async load(name: string, pid: number): Promise<Spool> {
+    const dir = join(this.journalDir, name);
+    let merged: Position | undefined;
+    try {
+      const doc = JSON.parse(await readFile(join(dir, PROGRESS_FILE), 'utf8')) as Partial<Position>;
+      if (typeof doc.segment === 'string' && typeof doc.offset === 'number') merged = { segment: doc.segment, offset: doc.offset };
+    } catch { /* none yet, or torn: from the first segment (repeats, no loss) */ }
+    return { name, dir, pid, reading: merged && { ...merged }, fh: undefined, held: [], merged, written: merged && JSON.stringify(merged), writtenAt: 0, segments: [] };
+  }
+
+  /** Reads the complete lines written since the last round, segment after segment. */
+  private async read(s: Spool): Promise<void> {
+    s.segments = (await readdir(s.dir).catch(() => [] as string[])).filter((n) => SPOOL_SEGMENT_RE.test(n)).sort();
+    for (;;) {
+      if (!s.reading || !s.segments.includes(s.reading.segment)) {
+        const first = s.segments.find((n) => !s.reading || n > s.reading.segment);
+        if (first === undefined) return;
+        await s.fh?.close();
+        s.fh = undefined;
+        s.reading = { segment: first, offset: 0 };
+      }
+      s.fh ??= await open(join(s.dir, s.reading.segment), 'r');
+      await this.readLines(s, s.fh, s.reading);
+      const next = s.segments.find((n) => n > s.reading!.segment);
+      if (next === undefined) return;
+      // The writer began `next` after its last write to this one: nothing more comes here
+      // (and what does not parse is a write a crash cut short, never answered).
+      await s.fh.close();
+      s.fh = undefined;
+      s.reading = { segment: next, offset: 0 };
+    }
+  }
+
+  /**
+   * Complete lines from `pos` on, into s.held; stops at zeros (space written ahead), at a
+   * line not (yet) complete, and at the end of the file.
+   */
+  private async readLines(s: Spool, fh: FileHandle, pos: Position): Promise<void> {
+    let size = READ_CHUNK;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(size);
+      const { bytesRead } = await fh.read(buf, 0, size, pos.offset);
+      const data = buf.subarray(0, bytesRead);
+      let used = 0;
+      for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, used)) {
+        const line = parseSpoolLine(data.toString('utf8', used, nl));
+        if (!line) {
+          pos.offset += used;
+          return;
+        }
+        used = nl + 1;
+        s.held.push({ keys: line.to, event: line.event, line: line.text, t: line.t, spool: s, at: { segment: pos.segment, offset: pos.offset + used } });
+      }
+      pos.offset += used;
+      // At the end of the file, at zeros, or at a line still being written: done for now.
+      if (bytesRead < size || data.indexOf(0, used) >= 0) return;
+      if (used === 0) size *= 2; // a line longer than the buffer
+    }
+  }
+
+  /** Writes merged.json if it is behind (now, or at most every PROGRESS_DELAY_MS), then drops finished segments. */
+  private async persist(s: Spool, now: boolean): Promise<void> {
+    if (!s.merged) return;
+    const text = JSON.stringify(s.merged);
+    if (text === s.written || (!now && performance.now() - s.writtenAt < PROGRESS_DELAY_MS)) return;
+    await writeFile(join(s.dir, PROGRESS_FILE), text);
+    s.written = text;
+    s.writtenAt = performance.now();
+    const done = s.merged.segment;
+    for (const seg of s.segments.filter((n) => n < done)) await unlink(join(s.dir, seg)).catch(() => {});
+    s.segments = s.segments.filter((n) => n >= done);
+  }
+
+  private async remove(s: Spool): Promise<void> {
+    await s.fh?.close();
+    s.fh = undefined;
+    await rm(s.dir, { recursive: true, force: true });
+    this.spools.delete(s.name);
+  }
+}
