@@ -84,6 +84,9 @@ interface PendingAppend {
 /**
  * How far an offset file may lag behind acks: after a crash at most this much of
  * delivery is repeated. Each write is a thread-pool round trip on the serving thread.
+ * The first ack after a quiet spell is written at once: batches are up to 1000 events
+ * and come at most every 100 ms, so waiting after each would leave a whole batch to be
+ * repeated by a crash in that time.
  */
 const OFFSET_WRITE_DELAY_MS = 100;
 const SEGMENT_RE = /^(\d{16})\.jsonl$/;
@@ -429,6 +432,7 @@ export class QueueConsumer {
   private offsetFile: FileHandle | undefined;
   private committing: Promise<void> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
+  private lastCommitAt = -Infinity;
 
   constructor(readonly journal: EventJournal, readonly name: string, private readonly offsetPath: string) {
     this.label = name;
@@ -558,7 +562,11 @@ export class QueueConsumer {
       this.at = 0;
     }
     this.journal.dropDelivered();
-    if (!this.commitTimer && !this.closed) this.commitTimer = setTimeout(() => { this.commitTimer = undefined; void this.commit(); }, OFFSET_WRITE_DELAY_MS);
+    if (!this.commitTimer && !this.closed) {
+      // At once after a quiet spell (a batch's ack), else at most every OFFSET_WRITE_DELAY_MS.
+      const wait = Math.max(0, this.lastCommitAt + OFFSET_WRITE_DELAY_MS - performance.now());
+      this.commitTimer = setTimeout(() => { this.commitTimer = undefined; void this.commit(); }, wait);
+    }
   }
 
   /** Writes the offset file if it is behind. */
@@ -566,6 +574,7 @@ export class QueueConsumer {
     while (this.committing) await this.committing;
     if (this.committedOnDisk === this.head) return;
     const next = this.head;
+    this.lastCommitAt = performance.now();
     this.committing = (async () => {
       // Rewritten in place at offset 0 with a fixed length (one small write, no
       // rename: this runs up to 10 times a second per busy target). A torn or garbled
