@@ -1,5 +1,5 @@
 /**
- * The cluster primary's side of the workers' spools (spool.ts): every MERGE_INTERVAL_MS
+ * The cluster primary's side of the workers' spools (spool.ts): in rounds (see start())
  * it reads what the workers appended, queues it in the journal(s) in stamp order, then
  * notes how far it got (merged.json in the spool) and deletes the segments it is done
  * with, and the spools of workers that are gone (not a worker of this primary, and no
