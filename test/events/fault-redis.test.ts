@@ -169,21 +169,24 @@ for (const workers of [1, 2]) {
       const inFlightKills = 1;
       assert.ok(acked.length >= 600 && acked.length < 1000, `${acked.length} acknowledged before the kill`);
 
-      // Restart (target still down) and add more, then kill again with everything queued.
+      // Restart (target still down) and add more, then kill again with everything queued:
+      // over 1000 in all, more than one delivery batch (MAX_BATCH).
       server = await start();
       s3 = server.s3({ maxAttempts: 1 });
       const more: Op[] = [];
-      await runOperations(s3, 200, 'after', more);
+      await runOperations(s3, 600, 'after', more);
       acked.push(...more);
       await server.stop('SIGKILL');
 
-      // Restart, bring the target up, kill once some of the backlog was delivered.
+      // Restart, bring the target up, kill once some of the backlog was delivered (its first
+      // batch, before the next one).
       server = await start();
       await target.start();
       await redis.connect();
       await until(async () => (await redis.llen(LIST)) >= 100, 60_000, 'delivery to start');
       await server.stop('SIGKILL');
       const beforeKill = await redis.llen(LIST);
+      assert.ok(beforeKill < acked.length, `the kill came after all ${acked.length} were delivered, not mid-delivery`);
 
       server = await start();
       await until(async () => new Set((await delivered(redis)).map((o) => o.requestId + o.eventName)).size >= acked.length, 60_000, `${acked.length} distinct events in redis`);
