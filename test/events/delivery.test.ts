@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openQueue } from './fixtures/queue.js';
 import { BATCH_INTERVAL_MS, DeliveryLoop, MAX_BATCH } from '../../src/events/delivery.js';
 import type { EventTarget, QueuedEvent } from '../../src/events/target.js';
+import type { QueueConsumer } from '../../src/events/journal.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRedisTarget } from '../../src/events/targets/redis.js';
@@ -83,12 +84,21 @@ test('delivery resumes after a restart from where it stopped (at least once, in 
   await rm(dir, { recursive: true });
 });
 
-test('a steady stream of events reaches Redis in batches, in order', async () => {
+interface RedisLoop {
+  queue: QueueConsumer;
+  loop: DeliveryLoop;
+  /** Events per round trip, in order. */
+  sizes: number[];
+  /** The object keys in the Redis list (format access), in order. */
+  listedKeys(): Promise<string[]>;
+}
+
+/** A delivery loop to the real Redis target (format access), the size of every round trip written down. */
+async function withRedisLoop(tag: string, body: (r: RedisLoop) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 's3gate-delivery-'));
-  const key = `s3gate-test-batches-${process.pid}-${Date.now()}`;
+  const key = `s3gate-test-${tag}-${process.pid}-${Date.now()}`;
   const redisTarget = createRedisTarget('b', { address: '127.0.0.1:6379', key, format: 'access' });
   const redis = new Redis({ host: '127.0.0.1', port: 6379 });
-  // The real target, with the size of every round trip written down.
   const sizes: number[] = [];
   const target: EventTarget = {
     type: 'redis', id: 'b',
@@ -100,7 +110,20 @@ test('a steady stream of events reaches Redis in batches, in order', async () =>
   };
   const queue = await openQueue(dir, 100000);
   const loop = new DeliveryLoop(target, queue, { arn: 'arn:minio:sqs::b:redis' });
+  const listedKeys = async () => (await redis.lrange(key, 0, -1)).map((l) => JSON.parse(l)[0].Event[0].s3.object.key as string);
   try {
+    await body({ queue, loop, sizes, listedKeys });
+  } finally {
+    await loop.stop();
+    await queue.journal.close();
+    await redis.del(key);
+    redis.disconnect();
+    await rm(dir, { recursive: true });
+  }
+}
+
+test('a steady stream of events reaches Redis in batches, in order', async () => {
+  await withRedisLoop('batches', async ({ queue, loop, sizes, listedKeys }) => {
     loop.start();
     await until(() => loop.status().online, 5000, 'redis target online');
     // 100 events about a millisecond apart: without the batch interval each is one round trip.
@@ -111,8 +134,7 @@ test('a steady stream of events reaches Redis in batches, in order', async () =>
     }
     await until(() => loop.status().delivered === 100, 10000, '100 deliveries');
     const elapsedMs = performance.now() - start;
-    const keys = (await redis.lrange(key, 0, -1)).map((l) => JSON.parse(l)[0].Event[0].s3.object.key);
-    assert.deepEqual(keys, Array.from({ length: 100 }, (_, i) => `k${i}`));
+    assert.deepEqual(await listedKeys(), Array.from({ length: 100 }, (_, i) => `k${i}`));
     // At most one batch starts per interval (timers only run late, never early), and
     // however slow the machine, batches average more than one event.
     const trips = `100 events in ${elapsedMs.toFixed(0)} ms took ${sizes.length} round trips: ${sizes.join(',')}`;
@@ -125,47 +147,19 @@ test('a steady stream of events reaches Redis in batches, in order', async () =>
     await queue.append(ev(100));
     await until(() => loop.status().delivered === 101, 5000, 'the lone event');
     assert.deepEqual(sizes.slice(before), [1]);
-  } finally {
-    await loop.stop();
-    await queue.journal.close();
-    await redis.del(key);
-    redis.disconnect();
-    await rm(dir, { recursive: true });
-  }
+  });
 });
 
 test('a backlog reaches Redis in batches of up to MAX_BATCH (a target keeps up with thousands of events a second)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 's3gate-delivery-'));
-  const key = `s3gate-test-backlog-${process.pid}-${Date.now()}`;
-  const redisTarget = createRedisTarget('b', { address: '127.0.0.1:6379', key, format: 'access' });
-  const redis = new Redis({ host: '127.0.0.1', port: 6379 });
-  const sizes: number[] = [];
-  const target: EventTarget = {
-    type: 'redis', id: 'b',
-    init: () => redisTarget.init(),
-    send: (e) => { sizes.push(1); return redisTarget.send(e); },
-    sendBatch: (es) => { sizes.push(es.length); return redisTarget.sendBatch!(es); },
-    isOnline: () => redisTarget.isOnline(),
-    close: () => redisTarget.close(),
-  };
-  const queue = await openQueue(dir, 100000);
-  const loop = new DeliveryLoop(target, queue, { arn: 'arn:minio:sqs::b:redis' });
-  try {
+  await withRedisLoop('backlog', async ({ queue, loop, sizes, listedKeys }) => {
     const total = 2 * MAX_BATCH + 500;
     await Promise.all(Array.from({ length: total }, (_, i) => queue.append(ev(i))));
     loop.start();
     await until(() => loop.status().delivered === total, 20000, `${total} deliveries`);
     assert.equal(MAX_BATCH, 1000);
     assert.deepEqual(sizes, [MAX_BATCH, MAX_BATCH, 500]);
-    const keys = (await redis.lrange(key, 0, -1)).map((l) => JSON.parse(l)[0].Event[0].s3.object.key);
-    assert.deepEqual(keys, Array.from({ length: total }, (_, i) => `k${i}`));
-  } finally {
-    await loop.stop();
-    await queue.journal.close();
-    await redis.del(key);
-    redis.disconnect();
-    await rm(dir, { recursive: true });
-  }
+    assert.deepEqual(await listedKeys(), Array.from({ length: total }, (_, i) => `k${i}`));
+  });
 });
 
 test('webhook: a POST refused mid-batch is retried from that event; the ones acknowledged before it are not sent again', async () => {
