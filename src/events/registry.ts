@@ -187,12 +187,11 @@ export class TargetRegistry {
 
   /**
    * Queues the event for these targets (one write per journal, whatever their number);
-   * resolves when it is durable. Unknown keys are skipped. `line` is the event's JSON
-   * when the caller has it.
+   * resolves when it is durable. Unknown keys are skipped.
    */
-  async enqueue(keys: string[], event: QueuedEvent, line?: string): Promise<void> {
+  async enqueue(keys: string[], event: QueuedEvent): Promise<void> {
     for (const k of keys) if (!this.entries.has(k)) await this.starting.get(k);
-    await this.appendNow(keys, event, line);
+    await this.appendNow(keys, event);
   }
 
   /**

@@ -19,7 +19,7 @@ export class SegmentFile {
   private constructor(
     private readonly fh: FileHandle,
     /** Length of the valid content: where the next line goes. */
-    public bytes: number,
+    private bytes: number,
     /** Length of the file: zeros from `bytes` on. */
     private allocated: number,
   ) {}
@@ -81,7 +81,7 @@ function flags(sync: boolean): number {
   return constants.O_WRONLY | constants.O_CREAT | (sync ? constants.O_DSYNC : 0);
 }
 
-export async function syncDir(dir: string): Promise<void> {
+async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try { await fh.sync(); } catch { /* some file systems refuse fsync on directories */ } finally { await fh.close(); }
 }
