@@ -32,6 +32,22 @@ export function pidsByCommand(prefix: string): number[] {
 }
 
 /**
+ * CPU milliseconds of the kernel's threads (children of kthreadd, pid 2): the loop
+ * device, the file system journal and the block layer's workers doing a sync's work.
+ */
+export function kernelThreadsCpuMs(): number {
+  let total = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (f[1] === '2') total += (Number(f[11]) + Number(f[12])) * 10;
+    } catch { /* exited meanwhile */ }
+  }
+  return total;
+}
+
+/**
  * Busy CPU milliseconds of the whole machine so far (/proc/stat: every state but idle and
  * iowait). Counts what the targets' own servers (Redis, PostgreSQL, the webhook receiver)
  * and the kernel spend per event, which share the cores with s3gate.

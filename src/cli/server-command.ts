@@ -23,6 +23,7 @@ export function serverCommand(): Command {
     .option('--domain <names>', 'domain(s) for virtual-host style requests, comma separated (env S3GATE_DOMAIN, MINIO_DOMAIN)')
     .option('--workers <n>', 'worker processes (node:cluster); default one per core', process.env.S3GATE_WORKERS)
     .option('--no-fsync', 'do not fsync objects before acknowledging writes (faster, loses recent writes on power failure)')
+    .addOption(new Option('--events-sync <when>', 'when queued events reach stable storage: always (before the response) or interval (within 0.1 s; kill -9 loses none, a power cut the last fraction of a second)').choices(['always', 'interval']).default(process.env.S3GATE_EVENTS_SYNC ?? 'always'))
     .addOption(new Option('--meta-store <kind>', 'where object metadata is kept (default: xattr if supported)').choices(['xattr', 'sidecar']))
     .option('--refresh-iam-interval <duration>', 'how often IAM state is re-read from the data dir', process.env.S3GATE_REFRESH_IAM_INTERVAL ?? '5m')
     .option('--config <file>', 'config file with notify_* settings (env S3GATE_CONFIG_FILE)', process.env.S3GATE_CONFIG_FILE)
@@ -40,6 +41,7 @@ export function serverCommand(): Command {
         domains: o.domain ? String(o.domain).split(',').map((s: string) => s.trim().toLowerCase()).filter(Boolean) : envList('S3GATE_DOMAIN', 'MINIO_DOMAIN'),
         workers: o.workers ? Math.max(1, parseInt(o.workers, 10)) : defaultWorkers(),
         fsync: o.fsync !== false && process.env.S3GATE_FSYNC !== 'off',
+        eventsSync: o.eventsSync,
         metaStore: o.metaStore,
         refreshIamIntervalMs: parseDuration(o.refreshIamInterval),
         configFile: o.config,

@@ -42,14 +42,14 @@
 import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { QueuedEvent } from './target.js';
-import { SegmentFile } from './segment-file.js';
+import { SegmentFile, type QueueSync } from './segment-file.js';
 
 export interface JournalOptions {
   dir: string;
   /** Events per segment file. */
   segmentEvents?: number;
   /** 'always' (default): append resolves once durable. 'none': after write(). */
-  fsync?: 'always' | 'none';
+  fsync?: QueueSync;
   /** Used in log lines. */
   name?: string;
   /** Lines without a "to" list are for this target (an older s3gate's queue directory). */
@@ -142,7 +142,7 @@ export class EventJournal {
   readonly dir: string;
   readonly name: string;
   private readonly segmentEvents: number;
-  private readonly sync: boolean;
+  private readonly sync: QueueSync;
   private readonly legacy: string | undefined;
 
   private segments: Segment[] = [];
@@ -167,7 +167,7 @@ export class EventJournal {
     this.dir = opts.dir;
     this.name = opts.name ?? opts.dir;
     this.segmentEvents = opts.segmentEvents ?? 1000;
-    this.sync = (opts.fsync ?? 'always') === 'always';
+    this.sync = opts.fsync ?? 'always';
     this.legacy = opts.legacyConsumer;
   }
 

@@ -29,6 +29,7 @@ import { pidRuns } from '../server/instance-id.js';
 import { EventJournal } from './journal.js';
 import { SpoolMerger } from './spool-merger.js';
 import { queueNameOfKey } from './arn.js';
+import type { QueueSync } from './segment-file.js';
 
 const LEASE_FILE = 'lease.json';
 export const HEARTBEAT_MS = 5_000;
@@ -135,7 +136,7 @@ export interface AdoptOptions extends Staleness {
   instanceId: string;
   /** This instance's journal in that root. */
   into: EventJournal;
-  fsync?: 'always' | 'none';
+  fsync?: QueueSync;
 }
 
 /** Queue directories in an instance's directory: its journal, claims, an older s3gate's per-target queues. */
@@ -184,7 +185,7 @@ export async function adoptOrphanQueues(o: AdoptOptions): Promise<number> {
  * Moves the per-target queue directories an older s3gate left in this instance's
  * directory into its journal (before the journal is used: those events are older).
  */
-export async function migrateLegacyQueues(root: string, instanceId: string, into: EventJournal, fsync?: 'always' | 'none'): Promise<number> {
+export async function migrateLegacyQueues(root: string, instanceId: string, into: EventJournal, fsync?: QueueSync): Promise<number> {
   const own = join(root, instanceId);
   let moved = 0;
   for (const name of await queueDirs(own)) {
@@ -194,7 +195,7 @@ export async function migrateLegacyQueues(root: string, instanceId: string, into
 }
 
 /** Appends a queue's undelivered events to `into`, in order, for the same targets, then deletes it. */
-async function moveQueue(dir: string, into: EventJournal, fsync?: 'always' | 'none'): Promise<number> {
+async function moveQueue(dir: string, into: EventJournal, fsync?: QueueSync): Promise<number> {
   const base = basename(dir).split(CLAIM_MARK)[0];
   const from = await EventJournal.open({ dir, fsync, name: dir, legacyConsumer: base === JOURNAL_DIR ? undefined : base });
   let moved = 0;

@@ -24,13 +24,14 @@ import type { QueuedEvent } from './target.js';
 import { loadTargetModule, typeOfSubsystem } from './target-factory.js';
 import { SERVICE_KEYS } from './notify-subsystems.js';
 import { parseQueueOptions } from './targets/options.js';
+import type { QueueSync } from './segment-file.js';
 
 export interface RegistryOptions {
   config: ConfigService;
   sysDir: string;
   instanceId: string;
   region: string;
-  fsync?: 'always' | 'none';
+  fsync?: QueueSync;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   /** Prints the `SQS ARNs: ...` line; default console.log. */

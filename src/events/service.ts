@@ -43,6 +43,7 @@ import { newSpoolDir, SpoolWriter } from './spool.js';
 import { SpoolMerger } from './spool-merger.js';
 import { LiveHub } from './live.js';
 import { loadTargetModule, typeOfSubsystem } from './target-factory.js';
+import type { QueueSync } from './segment-file.js';
 
 const RULES_TTL_MS = 10_000;
 
@@ -58,7 +59,7 @@ export interface EventServiceOptions {
   endpoint?: string;
   /** 'auto' (default): owner in the cluster primary / single process, forwarder in workers. */
   role?: 'auto' | 'owner' | 'forwarder';
-  fsync?: 'always' | 'none';
+  fsync?: QueueSync;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   announce?: (line: string) => void;
@@ -128,7 +129,7 @@ export async function createEventService(opts: EventServiceOptions): Promise<Eve
 
   const enqueue = (keys: string[], event: QueuedEvent): Promise<void> => {
     if (registry) return registry.enqueue(keys, event);
-    spool ??= new SpoolWriter(newSpoolDir(journalDir), { sync: (opts.fsync ?? 'always') === 'always', onWritten: notifySpooled });
+    spool ??= new SpoolWriter(newSpoolDir(journalDir), { sync: opts.fsync ?? 'always', onWritten: notifySpooled });
     return spool.append(keys, JSON.stringify(event));
   };
 

@@ -19,7 +19,7 @@
 import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { SegmentFile } from './segment-file.js';
+import { SegmentFile, type QueueSync } from './segment-file.js';
 import type { QueuedEvent } from './target.js';
 
 /** A spool directory's name; the pid of its writer is the first group. */
@@ -95,7 +95,7 @@ export class SpoolWriter {
    * `onWritten` is called after a write, at most every WRITTEN_CALL_MS: the worker tells
    * the primary, whose merger polls only while it hears of writes (spool-merger.ts).
    */
-  constructor(readonly dir: string, private readonly opts: { sync: boolean; segmentLines?: number; onWritten?: () => void }) {
+  constructor(readonly dir: string, private readonly opts: { sync: QueueSync; segmentLines?: number; onWritten?: () => void }) {
     this.maxLines = opts.segmentLines ?? SEGMENT_LINES;
   }
 

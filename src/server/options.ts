@@ -9,6 +9,8 @@ export interface ServerOptions {
   domains: string[];
   workers: number;
   fsync: boolean;
+  /** When queued events reach stable storage (with fsync; without, they never wait for it). */
+  eventsSync?: 'always' | 'interval';
   metaStore?: 'xattr' | 'sidecar';
   refreshIamIntervalMs: number;
   /** Optional config file with notify_* settings. */

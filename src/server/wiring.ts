@@ -59,8 +59,8 @@ export async function wireServices(input: WiringInput): Promise<Wiring> {
   });
   const events = await createEventService({
     sysDir: backend.sysDir, backend, region: opts.region, instanceId, config,
-    // Queued events are as durable as objects: --no-fsync drops both fsyncs (kill -9 safe, not power-cut safe).
-    fsync: opts.fsync ? 'always' : 'none',
+    // Queued events survive kill -9 in every mode; --no-fsync drops their fsyncs with the objects'.
+    fsync: opts.fsync ? opts.eventsSync ?? 'always' : 'none',
     endpoint: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`,
   });
   const services: Services = {

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, open, readdir, readFile, appendFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants, readFileSync, readlinkSync } from 'node:fs';
+import fs, { readlinkSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { spawn } from 'node:child_process';
 import { EventJournal, type QueueConsumer } from '../../src/events/journal.js';
+import { SYNC_INTERVAL_MS } from '../../src/events/segment-file.js';
+import { sleep, until } from './e2e-helpers.js';
 import { openQueue } from './fixtures/queue.js';
 import type { QueuedEvent } from '../../src/events/target.js';
 
@@ -24,24 +27,35 @@ async function drain(q: QueueConsumer, max = Infinity): Promise<number[]> {
 }
 
 /**
- * Calls `onWrite` before each write of event lines to a segment file (not of the zeros
- * written ahead of them), with whether the file is open O_DSYNC. Returns the undo.
+ * Watches the I/O of segment files: `onWrite` after each write of event lines (not of
+ * the zeros written ahead of them), `onSync` before each fdatasync of a segment (it may
+ * hold the sync) and `onSynced` after it. Returns the undo.
  */
-async function hookLineWrites(dir: string, onWrite: (dsync: boolean) => Promise<void> | void): Promise<() => void> {
+async function hookSegmentIo(dir: string, hooks: { onWrite?: () => void; onSync?: () => Promise<void> | void; onSynced?: () => void }): Promise<() => void> {
+  const isSegment = (fd: number) => readlinkSync(`/proc/self/fd/${fd}`).endsWith('.jsonl');
   const probe = await open(join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { write(...args: unknown[]): Promise<unknown> };
+  const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
   await probe.close();
   await rm(join(dir, 'probe'));
-  const original = proto.write;
-  proto.write = async function (this: { fd: number }, ...args: unknown[]) {
-    const [buf, off] = args as [Buffer, number | undefined];
-    if (readlinkSync(`/proc/self/fd/${this.fd}`).endsWith('.jsonl') && buf[off ?? 0] === 0x7b) {
-      const flags = parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${this.fd}`, 'utf8'))![1], 8);
-      await onWrite((flags & constants.O_DSYNC) !== 0);
-    }
-    return original.apply(this, args);
+  const originalSync = proto.datasync;
+  proto.datasync = async function (this: { fd: number }) {
+    if (!isSegment(this.fd)) return originalSync.apply(this);
+    await hooks.onSync?.();
+    await originalSync.apply(this);
+    hooks.onSynced?.();
   };
-  return () => { proto.write = original; };
+  const originalWrite = fs.writeSync;
+  fs.writeSync = function (fd: number, buf: Buffer, ...rest: unknown[]) {
+    const n = (originalWrite as (...a: unknown[]) => number)(fd, buf, ...rest);
+    if (isSegment(fd) && buf[(rest[0] as number | undefined) ?? 0] === 0x7b) hooks.onWrite?.();
+    return n;
+  } as typeof fs.writeSync;
+  syncBuiltinESMExports(); // the named import in segment-file.ts follows
+  return () => {
+    proto.datasync = originalSync;
+    fs.writeSync = originalWrite;
+    syncBuiltinESMExports();
+  };
 }
 
 async function tempDir(): Promise<string> {
@@ -158,33 +172,37 @@ test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothin
   await rm(dir, { recursive: true });
 });
 
-test('appends made while a write runs share the next synchronous write; every one is durable when it resolves', async () => {
+test('appends made while a sync runs share the next write and sync; every one is durable when it resolves', async () => {
   const dir = await tempDir();
   const q = await openQueue(dir, 1000);
-  // Count the writes of lines; the first one is held until released. Each must go to a
-  // file opened O_DSYNC, so that it is durable on return.
-  let writes = 0;
-  let undurable = 0;
+  // The I/O in order; the first sync is held until released.
+  const io: string[] = [];
+  let synced = 0;
   let release!: () => void;
   const held = new Promise<void>((r) => { release = r; });
-  let writing!: () => void;
-  const firstWriteStarted = new Promise<void>((r) => { writing = r; });
-  const restore = await hookLineWrites(dir, async (dsync) => {
-    if (!dsync) undurable++;
-    if (++writes === 1) { writing(); await held; }
+  let syncing!: () => void;
+  const firstSyncStarted = new Promise<void>((r) => { syncing = r; });
+  const restore = await hookSegmentIo(dir, {
+    onWrite: () => { io.push('write'); },
+    onSync: async () => {
+      io.push('sync');
+      if (io.filter((x) => x === 'sync').length === 1) { syncing(); await held; }
+    },
+    onSynced: () => { synced++; },
   });
   try {
+    let resolvedEarly = 0;
     const first = q.append(ev(0));
-    await firstWriteStarted;
+    await firstSyncStarted;
     const rest: Array<Promise<boolean>> = [];
     for (let i = 1; i < 60; i++) {
-      rest.push(q.append(ev(i)));
+      rest.push(q.append(ev(i)).finally(() => { if (synced < 2) resolvedEarly++; }));
       await new Promise((r) => setImmediate(r)); // each in its own turn of the event loop
     }
     release();
     assert.deepEqual(await Promise.all([first, ...rest]), new Array(60).fill(true));
-    assert.equal(writes, 2, 'the 59 appends made during the first write share the second');
-    assert.equal(undurable, 0, 'segment writes go to a file opened O_DSYNC');
+    assert.deepEqual(io, ['write', 'sync', 'write', 'sync'], 'the 59 appends made during the first sync share the second write and sync');
+    assert.equal(resolvedEarly, 0, 'no append resolves before the sync after its write');
   } finally {
     restore();
   }
@@ -192,6 +210,32 @@ test('appends made while a write runs share the next synchronous write; every on
   // What resolved is on disk, in order.
   const reopened = await openQueue(dir, 1000);
   assert.deepEqual(await drain(reopened), Array.from({ length: 60 }, (_, i) => i));
+  await reopened.journal.close();
+  await rm(dir, { recursive: true });
+});
+
+test("with fsync 'interval', appends resolve once written and one sync follows within SYNC_INTERVAL_MS", async () => {
+  const dir = await tempDir();
+  const journal = await EventJournal.open({ dir, fsync: 'interval' });
+  const q = journal.attach('t', { limit: 1000, label: 't' });
+  let writes = 0;
+  let syncs = 0;
+  const restore = await hookSegmentIo(dir, { onWrite: () => { writes++; }, onSync: () => { syncs++; } });
+  try {
+    const started = performance.now();
+    for (let i = 0; i < 5; i++) assert.equal(await q.append(ev(i)), true);
+    assert.equal(writes, 5);
+    assert.equal(syncs, 0, 'no append waited for a sync');
+    await until(() => syncs > 0, SYNC_INTERVAL_MS * 20, 'the interval sync');
+    assert.ok(performance.now() - started >= SYNC_INTERVAL_MS - 5, 'the sync came after the interval');
+    await sleep(SYNC_INTERVAL_MS * 2);
+    assert.equal(syncs, 1, 'one sync for the five appends, none while nothing is written');
+  } finally {
+    restore();
+  }
+  await journal.close();
+  const reopened = await openQueue(dir, 1000);
+  assert.deepEqual(await drain(reopened), [0, 1, 2, 3, 4]);
   await reopened.journal.close();
   await rm(dir, { recursive: true });
 });
@@ -219,7 +263,7 @@ test('an event for three targets is one write; each target reads it and progress
   const names = ['redis-1', 'webhook-x', 'postgresql-1'];
   let [a, b, c] = names.map((n) => journal.attach(n, { limit: 1000, label: n }));
   let writes = 0;
-  const restore = await hookLineWrites(dir, () => { writes++; });
+  const restore = await hookSegmentIo(dir, { onWrite: () => { writes++; } });
   try {
     for (let i = 0; i < 25; i++) assert.equal(await journal.append(ev(i), [a, b, c]), true);
   } finally {

@@ -22,7 +22,7 @@ function deadPid(): number {
 }
 
 function writer(journalDir: string, pid: number, tag: string, segmentLines?: number): SpoolWriter {
-  return new SpoolWriter(join(journalDir, `spool-${pid}-${tag}`), { sync: true, segmentLines });
+  return new SpoolWriter(join(journalDir, `spool-${pid}-${tag}`), { sync: 'always', segmentLines });
 }
 
 const append = (w: SpoolWriter, key: string, to = ['1:webhook']) => w.append(to, JSON.stringify(ev(key)));
