@@ -17,14 +17,13 @@
  * in it, wherever it is (see dropDelivered), so a target that stays down for good keeps
  * only the segments holding its events (at most its queue_limit of them).
  *
- * Durability window: append() resolves only after the line is on stable storage (the
- * active segment is a SegmentFile: O_DSYNC writes into preallocated zeros). "Group
- * commit": while one write runs, new appends gather into the next batch, written with
- * one write(). A new segment's directory entry is synced too. A batch never waits for
- * company: waiting a few ms to gather more appends per write saves CPU, but every PUT's
- * response pays the wait. With fsync 'none' (an option for tests and for file systems
- * where fsync is very slow) an append resolves after write(): it survives kill -9 (the
- * data is in the kernel) but not a power cut.
+ * Durability: append() resolves once the line was written to the active segment (a
+ * SegmentFile: it survives kill -9 from then on) and, with fsync 'always' (the
+ * default), synced; 'interval' syncs within SYNC_INTERVAL_MS, 'none' leaves it to the
+ * kernel (see QueueSync). "Group commit": while one write and sync run, new appends
+ * gather into the next batch, written with one write(). A batch never waits for
+ * company: waiting a few ms to gather more appends per sync saves CPU, but every PUT's
+ * response pays the wait.
  *
  * Offsets are written behind acks (coalesced, at most one write in flight per target),
  * so after a crash the last few delivered events may be delivered again: at-least-once,

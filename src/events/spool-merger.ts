@@ -21,7 +21,9 @@
  * File calls are synchronous: the merger runs in the primary, which serves no S3
  * requests, and its calls hit the page cache (a few microseconds each), where a round
  * trip through the thread pool costs about 35 us of CPU in wake-ups and context
- * switches on a 2-core machine, several times per round.
+ * switches on a 2-core machine, several times per round. Elsewhere (recovery at the
+ * start, a take-over of a gone instance's journal) spools are small: a running primary
+ * merges them within tens of milliseconds, and its workers stop with it.
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

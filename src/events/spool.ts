@@ -8,8 +8,8 @@
  * event, {"t":<stamp>,"to":["<id>:<type>",...],"event":{...}}, in segments of
  * SEGMENT_LINES lines; merged.json there is the merger's progress.
  *
- * Writes are grouped like the journal's (one O_DSYNC write per batch of the appends
- * that came while the previous write ran). `t` is the batch's stamp: CLOCK_MONOTONIC in
+ * Writes are grouped like the journal's (one write, and sync per the QueueSync mode,
+ * per batch of the appends that came while the previous one ran). `t` is the batch's stamp: CLOCK_MONOTONIC in
  * microseconds, the same clock in every process of the machine, read when the batch is
  * handed to write(). An event's stamp is therefore earlier than its S3 response, and
  * the stamp of any event published after that response is later: merging the spools by
