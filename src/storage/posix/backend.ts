@@ -125,7 +125,14 @@ export class PosixBackend implements Backend {
   async writeTemp(tmp: string, body: Readable): Promise<number> {
     // flush: fsync before close, so an acknowledged write survives a power cut
     const ws = createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: this.opts.fsync, highWaterMark: 1 << 20 });
-    await pipeline(body, ws);
+    try {
+      await pipeline(body, ws);
+    } catch (e) {
+      // A body that fails at once can beat the file's open: wait for it to be closed, or
+      // the caller's removal runs first and the file appears after it.
+      if (!ws.closed) await new Promise<void>((r) => ws.once('close', () => r()));
+      throw e;
+    }
     return ws.bytesWritten;
   }
 
