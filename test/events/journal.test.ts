@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, open, readdir, readFile, appendFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import fs, { readlinkSync } from 'node:fs';
+import fs, { constants, readFileSync, readlinkSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { spawn } from 'node:child_process';
 import { EventJournal, type QueueConsumer } from '../../src/events/journal.js';
@@ -27,33 +27,38 @@ async function drain(q: QueueConsumer, max = Infinity): Promise<number[]> {
 }
 
 /**
- * Watches the I/O of segment files: `onWrite` after each write of event lines (not of
- * the zeros written ahead of them), `onSync` before each fdatasync of a segment (it may
- * hold the sync) and `onSynced` after it. Returns the undo.
+ * Watches the I/O of segment files: `onWrite` before each write of event lines (not of
+ * the zeros written ahead of them), through the thread pool or on the calling thread,
+ * with whether the file is open O_DSYNC (a write through the pool may be held); `onSync`
+ * before each fdatasync of a segment. Returns the undo.
  */
-async function hookSegmentIo(dir: string, hooks: { onWrite?: () => void; onSync?: () => Promise<void> | void; onSynced?: () => void }): Promise<() => void> {
+async function hookSegmentIo(dir: string, hooks: { onWrite?: (dsync: boolean) => Promise<void> | void; onSync?: () => void }): Promise<() => void> {
   const isSegment = (fd: number) => readlinkSync(`/proc/self/fd/${fd}`).endsWith('.jsonl');
+  const dsync = (fd: number) => (parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1], 8) & constants.O_DSYNC) !== 0;
   const probe = await open(join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+  const proto = Object.getPrototypeOf(probe) as { write(...args: unknown[]): Promise<unknown>; datasync(): Promise<void> };
   await probe.close();
   await rm(join(dir, 'probe'));
-  const originalSync = proto.datasync;
-  proto.datasync = async function (this: { fd: number }) {
-    if (!isSegment(this.fd)) return originalSync.apply(this);
-    await hooks.onSync?.();
-    await originalSync.apply(this);
-    hooks.onSynced?.();
+  const { write: originalWrite, datasync: originalSync } = proto;
+  proto.write = async function (this: { fd: number }, ...args: unknown[]) {
+    const [buf, off] = args as [Buffer, number | undefined];
+    if (isSegment(this.fd) && buf[off ?? 0] === 0x7b) await hooks.onWrite?.(dsync(this.fd));
+    return originalWrite.apply(this, args);
   };
-  const originalWrite = fs.writeSync;
+  proto.datasync = function (this: { fd: number }) {
+    if (isSegment(this.fd)) hooks.onSync?.();
+    return originalSync.apply(this);
+  };
+  const originalWriteSync = fs.writeSync;
   fs.writeSync = function (fd: number, buf: Buffer, ...rest: unknown[]) {
-    const n = (originalWrite as (...a: unknown[]) => number)(fd, buf, ...rest);
-    if (isSegment(fd) && buf[(rest[0] as number | undefined) ?? 0] === 0x7b) hooks.onWrite?.();
-    return n;
+    if (isSegment(fd) && buf[(rest[0] as number | undefined) ?? 0] === 0x7b) void hooks.onWrite?.(dsync(fd));
+    return (originalWriteSync as (...a: unknown[]) => number)(fd, buf, ...rest);
   } as typeof fs.writeSync;
   syncBuiltinESMExports(); // the named import in segment-file.ts follows
   return () => {
+    proto.write = originalWrite;
     proto.datasync = originalSync;
-    fs.writeSync = originalWrite;
+    fs.writeSync = originalWriteSync;
     syncBuiltinESMExports();
   };
 }
@@ -172,37 +177,35 @@ test('SIGKILL mid-stream: every acknowledged event is replayed, in order, nothin
   await rm(dir, { recursive: true });
 });
 
-test('appends made while a sync runs share the next write and sync; every one is durable when it resolves', async () => {
+test('appends made while a write runs share the next synchronous write; every one is durable when it resolves', async () => {
   const dir = await tempDir();
   const q = await openQueue(dir, 1000);
-  // The I/O in order; the first sync is held until released.
-  const io: string[] = [];
-  let synced = 0;
+  // Count the writes of lines; the first one is held until released. Each must go to a
+  // file opened O_DSYNC, so that it is durable on return.
+  let writes = 0;
+  let undurable = 0;
   let release!: () => void;
   const held = new Promise<void>((r) => { release = r; });
-  let syncing!: () => void;
-  const firstSyncStarted = new Promise<void>((r) => { syncing = r; });
+  let writing!: () => void;
+  const firstWriteStarted = new Promise<void>((r) => { writing = r; });
   const restore = await hookSegmentIo(dir, {
-    onWrite: () => { io.push('write'); },
-    onSync: async () => {
-      io.push('sync');
-      if (io.filter((x) => x === 'sync').length === 1) { syncing(); await held; }
+    onWrite: async (dsync) => {
+      if (!dsync) undurable++;
+      if (++writes === 1) { writing(); await held; }
     },
-    onSynced: () => { synced++; },
   });
   try {
-    let resolvedEarly = 0;
     const first = q.append(ev(0));
-    await firstSyncStarted;
+    await firstWriteStarted;
     const rest: Array<Promise<boolean>> = [];
     for (let i = 1; i < 60; i++) {
-      rest.push(q.append(ev(i)).finally(() => { if (synced < 2) resolvedEarly++; }));
+      rest.push(q.append(ev(i)));
       await new Promise((r) => setImmediate(r)); // each in its own turn of the event loop
     }
     release();
     assert.deepEqual(await Promise.all([first, ...rest]), new Array(60).fill(true));
-    assert.deepEqual(io, ['write', 'sync', 'write', 'sync'], 'the 59 appends made during the first sync share the second write and sync');
-    assert.equal(resolvedEarly, 0, 'no append resolves before the sync after its write');
+    assert.equal(writes, 2, 'the 59 appends made during the first write share the second');
+    assert.equal(undurable, 0, 'segment writes go to a file opened O_DSYNC');
   } finally {
     restore();
   }
@@ -219,13 +222,14 @@ test("with fsync 'interval', appends resolve once written and one sync follows w
   const journal = await EventJournal.open({ dir, fsync: 'interval' });
   const q = journal.attach('t', { limit: 1000, label: 't' });
   let writes = 0;
+  let durable = 0;
   let syncs = 0;
-  const restore = await hookSegmentIo(dir, { onWrite: () => { writes++; }, onSync: () => { syncs++; } });
+  const restore = await hookSegmentIo(dir, { onWrite: (dsync) => { writes++; if (dsync) durable++; }, onSync: () => { syncs++; } });
   try {
     const started = performance.now();
     for (let i = 0; i < 5; i++) assert.equal(await q.append(ev(i)), true);
     assert.equal(writes, 5);
-    assert.equal(syncs, 0, 'no append waited for a sync');
+    assert.equal(durable + syncs, 0, 'no append waited for a sync');
     await until(() => syncs > 0, SYNC_INTERVAL_MS * 20, 'the interval sync');
     assert.ok(performance.now() - started >= SYNC_INTERVAL_MS - 5, 'the sync came after the interval');
     await sleep(SYNC_INTERVAL_MS * 2);
