@@ -5,7 +5,7 @@
  * mismatch fails the write before anything is committed.
  */
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeInto } from '../storage/pipe.js';
 import { S3Error } from '../server/errors.js';
 import type { RequestContext } from '../server/context.js';
 import type { ChecksumAlgorithm } from '../storage/backend.js';
@@ -30,7 +30,7 @@ export function verifiedBody(ctx: RequestContext, algorithm?: ChecksumAlgorithm)
   return { stream: tap, tap };
 }
 
-/** pipeline (not pipe) so an error is held by the tap until its consumer reads it. */
+/** pipeInto (not pipe) so an error is held by the tap until its consumer reads it. */
 export function tapInto(source: Readable, tap: DigestingTap): void {
-  pipeline(source, tap).catch(() => { /* surfaces through the tap */ });
+  pipeInto(source, tap).catch(() => { /* surfaces through the tap */ });
 }

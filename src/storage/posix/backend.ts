@@ -8,7 +8,6 @@
 import { createWriteStream, promises as fs, constants as fsc, type Stats } from 'node:fs';
 import { createHash, randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { S3Error } from '../../server/errors.js';
 import { endedLocalInstance } from '../../server/instance-id.js';
@@ -17,6 +16,7 @@ import { SYS_DIR_NAME, bucketNameError, isDirectoryKey } from '../keys.js';
 import { chooseMetaStore, type MetaStore } from './meta-store.js';
 import { withMetaSpill } from './multipart-meta-spill.js';
 import { hasObject, walk } from './walk.js';
+import { pipeInto } from '../pipe.js';
 import { guessContentType } from './content-type.js';
 
 export interface PosixBackendOptions {
@@ -126,7 +126,7 @@ export class PosixBackend implements Backend {
     // flush: fsync before close, so an acknowledged write survives a power cut
     const ws = createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: this.opts.fsync, highWaterMark: 1 << 20 });
     try {
-      await pipeline(body, ws);
+      await pipeInto(body, ws, { closed: true });
     } catch (e) {
       // A body that fails at once can beat the file's open: wait for it to be closed, or
       // the caller's removal runs first and the file appears after it.
