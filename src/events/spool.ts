@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SegmentFile, type QueueSync } from './segment-file.js';
 import type { QueuedEvent } from './target.js';
+import { eventFromJson } from './serialized-event.js';
 
 /** A spool directory's name; the pid of its writer is the first group. */
 export const SPOOL_DIR_RE = /^spool-(\d+)-[0-9a-f]+$/;
@@ -56,21 +57,28 @@ export interface SpoolLine {
   text: string;
 }
 
+/** The start of a line as linePrefix() writes it. */
+const PREFIX = /^\{"t":(\d+),"to":(\[[^\]]*\]),"event":/;
+
 /**
  * One line (without its newline) as written by a SpoolWriter, or undefined when it is
- * not one: a reader may see a batch half copied into the page cache, and a crash may
- * leave one half written, which shows as zero bytes (the preallocated space) or JSON
- * that does not parse.
+ * not one. A reader may see a batch half copied into the page cache, and a crash may
+ * leave one half written: what follows is zero bytes (the preallocated space), so such
+ * a line has no newline yet or holds a zero byte. The event is not parsed (see
+ * SerializedEvent); a line in another shape is, and must parse.
  */
 export function parseSpoolLine(line: string): SpoolLine | undefined {
   if (line.includes('\0')) return undefined;
+  const m = PREFIX.exec(line);
+  if (m && line.endsWith('}')) {
+    const text = line.slice(m[0].length, -1);
+    const event = eventFromJson(text);
+    if (event) return { t: Number(m[1]), to: JSON.parse(m[2]) as string[], event, text };
+  }
   let doc: { t?: unknown; to?: unknown; event?: unknown };
   try { doc = JSON.parse(line) as typeof doc; } catch { return undefined; }
   if (typeof doc.t !== 'number' || !Array.isArray(doc.to) || typeof doc.event !== 'object' || doc.event === null) return undefined;
-  const to = doc.to as string[];
-  const prefix = linePrefix(doc.t, to);
-  const text = line.startsWith(prefix) ? line.slice(prefix.length, -1) : JSON.stringify(doc.event);
-  return { t: doc.t, to, event: doc.event as QueuedEvent, text };
+  return { t: doc.t, to: doc.to as string[], event: doc.event as QueuedEvent, text: JSON.stringify(doc.event) };
 }
 
 interface PendingLine {

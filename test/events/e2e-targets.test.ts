@@ -193,7 +193,7 @@ async function brokerSetup(): Promise<{ amqpConn?: amqp.ChannelModel; amqpMessag
     const ch = await amqpConn.createChannel();
     const { queue } = await ch.assertQueue('', { exclusive: true });
     await ch.bindQueue(queue, names.exchange, 'events');
-    await ch.consume(queue, (m) => { if (m) { amqpMessages.push(JSON.parse(m.content.toString())); ch.ack(m); } });
+    await ch.consume(queue, (m) => { if (m) { amqpMessages.push({ ...JSON.parse(m.content.toString()), $headers: m.properties.headers }); ch.ack(m); } });
   }
   return { amqpConn, amqpMessages };
 }
@@ -224,7 +224,8 @@ before(async () => {
   await mqttClient.subscribeAsync(names.mqttTopic, { qos: 1 });
   mqttClient.on('message', (_t, payload) => mqttMessages.push(JSON.parse(payload.toString())));
 
-  server = await startServer({ env: envFor(hook.url) });
+  // Two workers: events go through the workers' spools and the primary's merge, as on a multi-core machine by default.
+  server = await startServer({ env: envFor(hook.url), workers: 2 });
   s3 = server.s3();
   accessKey = server.accessKey;
   const line = await until(() => server.output().split('\n').find((l) => l.startsWith('SQS ARNs:')), 20_000, 'the SQS ARNs line');
@@ -388,6 +389,7 @@ test('amqp (RabbitMQ): event log messages published to the exchange', async () =
   checkSequence(amqpState.amqpMessages.map((m) => m.Records[0]), want, 'amqp');
   const put = amqpState.amqpMessages.find((m) => m.EventName === 's3:ObjectCreated:Put');
   assert.equal(put.Key, `${bucket}/${KEY_JPG}`, 'Key is bucket/object, not encoded');
+  assert.deepEqual(put.$headers, { 'minio-bucket': bucket, 'minio-event': 's3:ObjectCreated:Put' });
 });
 
 test('mqtt (Mosquitto): event log messages on the topic', async () => {

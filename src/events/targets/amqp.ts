@@ -160,7 +160,7 @@ class AmqpTarget implements EventTarget {
           mandatory: s.mandatory,
           contentType: 'application/json',
           deliveryMode: s.deliveryMode === 0 ? undefined : s.deliveryMode,
-          headers: { 'minio-bucket': event.record.s3.bucket.name, 'minio-event': event.eventName },
+          headers: { 'minio-bucket': event.key.slice(0, event.key.indexOf('/')), 'minio-event': event.eventName },
           messageId,
         }, (err) => {
           if (err) reject(new Error(`amqp target ${this.id}: broker refused the message (nack)`));

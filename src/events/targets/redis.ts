@@ -15,7 +15,7 @@ import { isRemoval, type EventTarget, type QueuedEvent } from '../target.js';
 import { LazyConnection } from './connection.js';
 import { DEFAULT_TARGET_TIMEOUT_MS, ONLINE_CHECK_TIMEOUT_MS, withTimeout } from './deadline.js';
 import { COMMENT_OPTION, OptionReader, parseQueueOptions, QUEUE_OPTIONS, type TargetOptionSpec } from './options.js';
-import { recordsDocument } from './payload.js';
+import { recordsDocument, recordText } from './payload.js';
 import { parseHostPort } from './host-port.js';
 import { runsOf } from './runs.js';
 
@@ -62,7 +62,7 @@ export function validateRedisOptions(id: string, options: Record<string, string>
 
 /** An access-format list entry: MinIO's [{"Event": [record], "EventTime": ...}]. */
 function accessEntry(event: QueuedEvent): string {
-  return JSON.stringify([{ Event: [event.record], EventTime: event.eventTime }]);
+  return `[{"Event":[${recordText(event)}],"EventTime":${JSON.stringify(event.eventTime)}}]`;
 }
 
 class RedisTarget implements EventTarget {
