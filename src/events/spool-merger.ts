@@ -14,9 +14,9 @@
  *
  * recover() runs before any worker exists and close() after they stopped: every spool is
  * then complete, and such a round queues all it reads, whatever the stamps (the clock
- * restarts with the machine). Progress is written behind (at most every
- * PROGRESS_DELAY_MS), so after a crash the last events merged may be queued again:
- * at-least-once, like the journal's offsets.
+ * restarts with the machine). Progress is written after each round that queued
+ * something (a small synchronous write), so after a crash only the events of a round
+ * cut short may be queued again: at-least-once, like the journal's offsets.
  *
  * File calls are synchronous: the merger runs in the primary, which serves no S3
  * requests, and its calls hit the page cache (a few microseconds each), where a round
@@ -37,7 +37,6 @@ const MERGE_INTERVAL_MS = 20;
 /** Polling with nothing to merge: a safety net, as workers say when they wrote. */
 const IDLE_INTERVAL_MS = 1000;
 const BUSY_MS = 3 * WRITTEN_CALL_MS;
-const PROGRESS_DELAY_MS = 100;
 const READ_CHUNK = 64 * 1024;
 const PROGRESS_FILE = 'merged.json';
 
@@ -67,10 +66,9 @@ interface Spool {
   fd: number | undefined;
   /** Read but not queued yet (stamped at or after the round's start). */
   held: Item[];
-  /** Queued up to here; what merged.json holds, and when it was written. */
+  /** Queued up to here, and what merged.json holds. */
   merged: Position | undefined;
   written: string | undefined;
-  writtenAt: number;
   /** Segment files, oldest first, as last listed. */
   segments: string[];
 }
@@ -160,7 +158,7 @@ export class SpoolMerger {
       for (const i of ready) i.spool.merged = i.at;
     }
     for (const s of [...this.spools.values()]) {
-      this.persist(s, all);
+      this.persist(s);
       if (gone.has(s) && s.held.length === 0) this.remove(s);
     }
   }
@@ -172,7 +170,7 @@ export class SpoolMerger {
       const doc = JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8')) as Partial<Position>;
       if (typeof doc.segment === 'string' && typeof doc.offset === 'number') merged = { segment: doc.segment, offset: doc.offset };
     } catch { /* none yet, or torn: from the first segment (repeats, no loss) */ }
-    return { name, dir, pid, reading: merged && { ...merged }, fd: undefined, held: [], merged, written: merged && JSON.stringify(merged), writtenAt: 0, segments: [] };
+    return { name, dir, pid, reading: merged && { ...merged }, fd: undefined, held: [], merged, written: merged && JSON.stringify(merged), segments: [] };
   }
 
   /** Reads the complete lines written since the last round, segment after segment. */
@@ -224,14 +222,13 @@ export class SpoolMerger {
     }
   }
 
-  /** Writes merged.json if it is behind (now, or at most every PROGRESS_DELAY_MS), then drops finished segments. */
-  private persist(s: Spool, now: boolean): void {
+  /** Writes merged.json if it is behind, then drops finished segments. */
+  private persist(s: Spool): void {
     if (!s.merged) return;
     const text = JSON.stringify(s.merged);
-    if (text === s.written || (!now && performance.now() - s.writtenAt < PROGRESS_DELAY_MS)) return;
+    if (text === s.written) return;
     writeFileSync(join(s.dir, PROGRESS_FILE), text);
     s.written = text;
-    s.writtenAt = performance.now();
     const done = s.merged.segment;
     for (const seg of s.segments.filter((n) => n < done)) {
       try { unlinkSync(join(s.dir, seg)); } catch { /* gone already */ }
