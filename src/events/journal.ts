@@ -25,7 +25,7 @@
  * company: waiting a few ms to gather more appends per sync saves CPU, but every PUT's
  * response pays the wait.
  *
- * Offsets are written behind acks (coalesced, at most one write in flight per target),
+ * Offsets are written behind acks (coalesced per target, see OFFSET_WRITE_DELAY_MS),
  * so after a crash the last few delivered events may be delivered again: at-least-once,
  * in order per target.
  *
@@ -38,7 +38,8 @@
  * A directory of an older s3gate's per-target queue (lines are the bare event, the
  * offset is offset.json) opens as a journal whose lines are all for `legacyConsumer`.
  */
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QueuedEvent } from './target.js';
 import { SegmentFile, type QueueSync } from './segment-file.js';
@@ -82,8 +83,7 @@ interface PendingAppend {
 
 /**
  * How far an offset file may lag behind acks: after a crash at most this much of
- * delivery is repeated. Each write is a thread-pool round trip on the serving thread.
- * The first ack after a quiet spell is written at once: batches are up to 1000 events
+ * delivery is repeated. Each write is a write() on the serving thread. The first ack after a quiet spell is written at once: batches are up to 1000 events
  * and come at most every 100 ms, so waiting after each would leave a whole batch to be
  * repeated by a crash in that time.
  */
@@ -428,8 +428,7 @@ export class QueueConsumer {
   private head = 0;
   private waiters: Array<() => void> = [];
   private closed = false;
-  private offsetFile: FileHandle | undefined;
-  private committing: Promise<void> | undefined;
+  private offsetFd: number | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private lastCommitAt = -Infinity;
 
@@ -564,27 +563,29 @@ export class QueueConsumer {
     if (!this.commitTimer && !this.closed) {
       // At once after a quiet spell (a batch's ack), else at most every OFFSET_WRITE_DELAY_MS.
       const wait = Math.max(0, this.lastCommitAt + OFFSET_WRITE_DELAY_MS - performance.now());
-      this.commitTimer = setTimeout(() => { this.commitTimer = undefined; void this.commit(); }, wait);
+      this.commitTimer = setTimeout(() => { this.commitTimer = undefined; this.commit(); }, wait);
     }
   }
 
-  /** Writes the offset file if it is behind. */
-  async commit(): Promise<void> {
-    while (this.committing) await this.committing;
+  /**
+   * Writes the offset file if it is behind: rewritten in place at offset 0 with a fixed
+   * length, one small write() on this thread (no rename, no thread-pool round trip: it
+   * runs up to 10 times a second per busy target, and the sooner it is written after an
+   * ack, the less a crash repeats). A torn or garbled offset only makes recovery start at
+   * the oldest segment on disk: repeats, no loss.
+   */
+  commit(): void {
     if (this.committedOnDisk === this.head) return;
     const next = this.head;
     this.lastCommitAt = performance.now();
-    this.committing = (async () => {
-      // Rewritten in place at offset 0 with a fixed length (one small write, no
-      // rename: this runs up to 10 times a second per busy target). A torn or garbled
-      // offset only makes recovery start at the oldest segment on disk: repeats, no loss.
-      this.offsetFile ??= await open(this.offsetPath, 'w');
+    try {
+      this.offsetFd ??= openSync(this.offsetPath, 'w');
       const doc = Buffer.from(JSON.stringify({ next }).padEnd(OFFSET_BYTES - 1) + '\n');
-      await this.offsetFile.write(doc, 0, doc.length, 0);
+      writeSync(this.offsetFd, doc, 0, doc.length, 0);
       this.committedOnDisk = next;
-    })().catch((e) => log('warn', 'event queue: could not write offset', { queue: this.label, error: String(e) }))
-      .finally(() => { this.committing = undefined; });
-    await this.committing;
+    } catch (e) {
+      log('warn', 'event queue: could not write offset', { queue: this.label, error: String(e) });
+    }
   }
 
   /** For the journal: a target starts (again) reading. */
@@ -597,9 +598,9 @@ export class QueueConsumer {
     this.closed = true;
     if (this.commitTimer) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
-    await this.commit();
-    await this.offsetFile?.close();
-    this.offsetFile = undefined;
+    this.commit();
+    if (this.offsetFd !== undefined) closeSync(this.offsetFd);
+    this.offsetFd = undefined;
     this.wake();
   }
 }
