@@ -83,9 +83,10 @@ interface PendingAppend {
 
 /**
  * How far an offset file may lag behind acks: after a crash at most this much of
- * delivery is repeated. Each write is a write() on the serving thread. The first ack after a quiet spell is written at once: batches are up to 1000 events
- * and come at most every 100 ms, so waiting after each would leave a whole batch to be
- * repeated by a crash in that time.
+ * delivery is repeated. Each write is a write() on the serving thread. The first ack
+ * after a quiet spell is written at once: batches are up to 1000 events and come at
+ * most every 100 ms, so waiting after each would leave a whole batch to be repeated by
+ * a crash in that time.
  */
 const OFFSET_WRITE_DELAY_MS = 100;
 const SEGMENT_RE = /^(\d{16})\.jsonl$/;
