@@ -9,12 +9,12 @@
  * SEGMENT_LINES lines; merged.json there is the merger's progress.
  *
  * Writes are grouped like the journal's (one write, and sync per the QueueSync mode,
- * per batch of the appends that came while the previous one ran). `t` is the batch's stamp: CLOCK_MONOTONIC in
- * microseconds, the same clock in every process of the machine, read when the batch is
- * handed to write(). An event's stamp is therefore earlier than its S3 response, and
- * the stamp of any event published after that response is later: merging the spools by
- * stamp keeps the order of requests that followed each other, whichever workers served
- * them.
+ * per batch of the appends that came while the previous one ran). `t` is the batch's
+ * stamp: CLOCK_MONOTONIC in microseconds, the same clock in every process of the
+ * machine, read when the batch is handed to write(). An event's stamp is therefore
+ * earlier than its S3 response, and the stamp of any event published after that
+ * response is later: merging the spools by stamp keeps the order of requests that
+ * followed each other, whichever workers served them.
  */
 import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -70,15 +70,26 @@ const PREFIX = /^\{"t":(\d+),"to":(\[[^\]]*\]),"event":/;
 export function parseSpoolLine(line: string): SpoolLine | undefined {
   if (line.includes('\0')) return undefined;
   const m = PREFIX.exec(line);
-  if (m && line.endsWith('}')) {
+  const to = m && parseTargets(m[2]);
+  if (m && to && line.endsWith('}')) {
     const text = line.slice(m[0].length, -1);
     const event = eventFromJson(text);
-    if (event) return { t: Number(m[1]), to: JSON.parse(m[2]) as string[], event, text };
+    if (event) return { t: Number(m[1]), to, event, text };
   }
   let doc: { t?: unknown; to?: unknown; event?: unknown };
   try { doc = JSON.parse(line) as typeof doc; } catch { return undefined; }
   if (typeof doc.t !== 'number' || !Array.isArray(doc.to) || typeof doc.event !== 'object' || doc.event === null) return undefined;
   return { t: doc.t, to: doc.to as string[], event: doc.event as QueuedEvent, text: JSON.stringify(doc.event) };
+}
+
+/** A JSON list of target keys, or undefined (a key with a ']' is cut short by PREFIX). */
+function parseTargets(json: string): string[] | undefined {
+  try {
+    const to = JSON.parse(json) as unknown;
+    return Array.isArray(to) && to.every((k) => typeof k === 'string') ? to : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface PendingLine {

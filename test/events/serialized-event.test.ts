@@ -60,6 +60,9 @@ test('spool lines: the event is read without parsing its record; a torn line is 
   assert.ok(got.event instanceof SerializedEvent);
   assert.equal(got.text, JSON.stringify(event));
   assert.equal(JSON.stringify(got.event), JSON.stringify(event));
+  const odd = parseSpoolLine(line.replace('"redis:1"', '"we]ird:1"'))!;
+  assert.deepEqual(odd.to, ['we]ird:1', 'webhook:x'], 'a target key with a bracket');
+  assert.equal(JSON.stringify(odd.event), JSON.stringify(event));
   assert.equal(parseSpoolLine(line.slice(0, 300)), undefined, 'cut short');
   assert.equal(parseSpoolLine(line.slice(0, 300) + '\0'.repeat(20)), undefined, 'zeros of the preallocated space');
   assert.equal(parseSpoolLine(line.replace('"event":{', '"event":\0')), undefined, 'a zero byte inside');
