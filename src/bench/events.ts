@@ -33,7 +33,7 @@
  *
  * Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (user postgres, db test).
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -141,7 +141,7 @@ export function eventsBenchCommand(): Command {
     .option('--rounds <n>', 'runs per configuration (alternating)', '10')
     .option('--workers <n>', 'worker processes of the s3gate (default: one per core, as the server)', String(defaultWorkers()))
     .option('--no-fsync', 'start the server with --no-fsync')
-    .option('--events-sync <when>', 'the server\'s --events-sync (always, interval)', 'always')
+    .addOption(new Option('--events-sync <when>', 'the server\'s --events-sync').choices(['always', 'interval']).default('always'))
     .option('--configs <list>', 'configurations to compare, the first is the baseline: 0, redis, webhook, postgres, queue (a target that is down), queue3, 3', '0,redis,3')
     .action(async (o: EventsBenchOptions) => { await runEventsBench(o); });
 }

@@ -48,7 +48,7 @@ export interface JournalOptions {
   dir: string;
   /** Events per segment file. */
   segmentEvents?: number;
-  /** 'always' (default): append resolves once durable. 'none': after write(). */
+  /** When appends reach stable storage (see QueueSync); default 'always'. */
   fsync?: QueueSync;
   /** Used in log lines. */
   name?: string;

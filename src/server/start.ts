@@ -66,7 +66,7 @@ export async function serve(opts: ServerOptions, primary: boolean, root: RootCre
 
 function printBanner(opts: ServerOptions, port: number, root: RootCredentials, metaStore: string): void {
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
-  const lines = [`s3gate serving ${resolve(opts.dataDir)} on ${url} (region ${opts.region}, metadata in ${metaStore}, ${opts.workers} worker${opts.workers > 1 ? 's' : ''})`];
+  const lines = [`s3gate serving ${resolve(opts.dataDir)} on ${url} (region ${opts.region}, metadata in ${metaStore}, ${opts.workers} worker${opts.workers > 1 ? 's' : ''}, ${opts.fsync ? `fsync on, events sync ${opts.eventsSync ?? 'always'}` : 'fsync off'})`];
   if (root.generated) {
     lines.push('Generated root credentials (shown once; set S3GATE_ROOT_USER/S3GATE_ROOT_PASSWORD to choose your own):');
     lines.push(`  RootUser: ${root.user}`, `  RootPass: ${root.password}`);

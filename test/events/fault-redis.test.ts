@@ -159,6 +159,7 @@ for (const { workers, eventsSync } of [{ workers: 1 }, { workers: 2 }, { workers
   test(`kill -9 with events queued (and again mid-delivery), restart on the same data dir: none lost (--workers ${workers}${eventsSync ? `, events sync ${eventsSync}` : ''})`, async () => {
     await withRestarts({ workers, eventsSync }, async ({ target, redis, start }) => {
       let server = await start();
+      assert.match(server.output(), new RegExp(`fsync on, events sync ${eventsSync ?? 'always'}\\)`), 'the server runs in the mode under test');
       let s3 = server.s3({ maxAttempts: 1 });
       await configureBucket(s3);
       const acked: Op[] = [];
