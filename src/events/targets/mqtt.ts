@@ -2,10 +2,9 @@
  * notify_mqtt: MinIO's MQTT target.
  *
  * Each event is published to `topic` with body {"EventName","Key","Records":[record]}
- * (MinIO's event.Log) at `qos`, a batch at once for qos 0 and 1 (see sendBatch). An
- * event is delivered when the broker acknowledged it: PUBACK for qos 1, PUBCOMP for
- * qos 2; for qos 0 (no acknowledgement exists in MQTT) once the packet is written to
- * the socket.
+ * (MinIO's event.Log) at `qos`. send() resolves when the broker acknowledged it:
+ * PUBACK for qos 1, PUBCOMP for qos 2; for qos 0 (no acknowledgement exists in MQTT)
+ * once the packet is written to the socket.
  *
  * broker: tcp://, ssl://, tls://, ws://, wss:// (also mqtt://, mqtts://).
  * No background reconnect: a lost connection is re-opened by the next init()/send();
@@ -14,12 +13,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
-import { PartialDelivery, type EventTarget, type QueuedEvent } from '../target.js';
+import type { EventTarget, QueuedEvent } from '../target.js';
 import { LazyConnection } from './connection.js';
 import { DEFAULT_TARGET_TIMEOUT_MS, ONLINE_CHECK_TIMEOUT_MS, withTimeout } from './deadline.js';
 import { COMMENT_OPTION, OptionReader, parseQueueOptions, QUEUE_OPTIONS, type TargetOptionSpec } from './options.js';
 import { minioLogMessage } from './payload.js';
-import { settleInOrder } from './in-order.js';
 
 const SUBSYSTEM = 'notify_mqtt';
 
@@ -110,44 +108,17 @@ class MqttTarget implements EventTarget {
     await this.conn.get();
   }
 
-  send(event: QueuedEvent): Promise<void> {
-    return this.sendBatch([event]);
-  }
-
-  /**
-   * qos 0 and 1: every event published at once (the client keeps them in order on the
-   * connection, and the broker delivers a topic's messages in that order), then the
-   * acknowledgements awaited in order: one round trip for the batch. qos 2: one at a
-   * time, as Mosquitto 2.0 completes the handshake of a QoS 2 publish beyond its
-   * max_inflight_messages (20) but drops the message (seen here: 100 published at
-   * once, 100 PUBCOMPs, 20 delivered; eclipse-mosquitto/mosquitto#2876, #3056).
-   */
-  async sendBatch(events: QueuedEvent[]): Promise<void> {
+  async send(event: QueuedEvent): Promise<void> {
     const client = await this.conn.get();
     if (!client.connected) {
       this.conn.drop(client);
       throw new Error(`mqtt target ${this.id}: not connected`);
     }
-    const { topic, qos } = this.settings;
-    const publish = (e: QueuedEvent) => new Promise<void>((resolve, reject) => {
-      client.publish(topic, minioLogMessage(e), { qos }, (err) => (err ? reject(err) : resolve()));
+    const published = new Promise<void>((resolve, reject) => {
+      client.publish(this.settings.topic, minioLogMessage(event), { qos: this.settings.qos }, (err) => (err ? reject(err) : resolve()));
     });
-    const inOrder = {
-      wait: (a: Promise<void>) => withTimeout(a, DEFAULT_TARGET_TIMEOUT_MS, `mqtt target ${this.id}: send`),
-      describe: (err: unknown) => new Error(`mqtt target ${this.id}: ${(err as Error).message}`),
-    };
     try {
-      if (qos < 2) {
-        await settleInOrder(events.map(publish), inOrder);
-      } else {
-        for (let i = 0; i < events.length; i++) {
-          try {
-            await inOrder.wait(publish(events[i]));
-          } catch (err) {
-            throw i > 0 ? new PartialDelivery(i, inOrder.describe(err)) : inOrder.describe(err);
-          }
-        }
-      }
+      await withTimeout(published, DEFAULT_TARGET_TIMEOUT_MS, `mqtt target ${this.id}: send`);
     } catch (err) {
       this.conn.drop(client);
       throw err;
