@@ -6,6 +6,12 @@
  * PUBACK for qos 1, PUBCOMP for qos 2; for qos 0 (no acknowledgement exists in MQTT)
  * once the packet is written to the socket.
  *
+ * No sendBatch: events go one after the other. Measured against Mosquitto here, a
+ * batch of 10 published at once at qos 1 took 44-45 ms (its PUBACKs wait on Nagle and
+ * the client's delayed ACK) against 0.05-0.11 ms per event one at a time; and
+ * Mosquitto 2.0 completes the handshake of QoS 2 publishes beyond its
+ * max_inflight_messages (20) but drops those messages (100 sent at once, 20 delivered).
+ *
  * broker: tcp://, ssl://, tls://, ws://, wss:// (also mqtt://, mqtts://).
  * No background reconnect: a lost connection is re-opened by the next init()/send();
  * reconnect_interval is the minimum time between two connection attempts.
