@@ -21,9 +21,8 @@
  * SegmentFile: it survives kill -9 from then on) and, with fsync 'always' (the
  * default), synced; 'interval' syncs within SYNC_INTERVAL_MS, 'none' leaves it to the
  * kernel (see QueueSync). "Group commit": while one write and sync run, new appends
- * gather into the next batch, written with one write(). A batch never waits for
- * company: waiting a few ms to gather more appends per sync saves CPU, but every PUT's
- * response pays the wait.
+ * gather into the next batch, written with one write(); with 'always', a batch also
+ * waits a little for the other requests in flight (see BatchGate).
  *
  * Offsets are written behind acks (coalesced per target, see OFFSET_WRITE_DELAY_MS),
  * so after a crash the last few delivered events may be delivered again: at-least-once,
@@ -43,6 +42,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QueuedEvent } from './target.js';
 import { SegmentFile, type QueueSync } from './segment-file.js';
+import { BatchGate } from './batch-gate.js';
 
 export interface JournalOptions {
   dir: string;
@@ -160,6 +160,7 @@ export class EventJournal {
   private durableSeq = 0;
   private pending: PendingAppend[] = [];
   private flushing: Promise<void> | undefined;
+  private readonly gate: BatchGate;
   private closed = false;
   private readonly consumers = new Map<string, QueueConsumer>();
 
@@ -169,6 +170,7 @@ export class EventJournal {
     this.segmentEvents = opts.segmentEvents ?? 1000;
     this.sync = opts.fsync ?? 'always';
     this.legacy = opts.legacyConsumer;
+    this.gate = new BatchGate(this.sync, () => this.pending.length);
   }
 
   static async open(opts: JournalOptions): Promise<EventJournal> {
@@ -257,6 +259,7 @@ export class EventJournal {
     return new Promise((resolve) => {
       this.pending.push({ seq: this.nextSeq++, line, event, to: takers, resolve: (ok) => resolve(ok && takers.length === to.length) });
       if (!this.flushing) this.flushing = this.flushLoop();
+      this.gate.joined();
     });
   }
 
@@ -265,6 +268,7 @@ export class EventJournal {
     await new Promise<void>((r) => setImmediate(r));
     try {
       while (this.pending.length > 0) {
+        await this.gate.wait();
         const batch = this.pending.splice(0);
         const touched = new Set<QueueConsumer>();
         try {

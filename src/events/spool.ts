@@ -9,9 +9,9 @@
  * SEGMENT_LINES lines; merged.json there is the merger's progress.
  *
  * Writes are grouped like the journal's (one write, and sync per the QueueSync mode,
- * per batch of the appends that came while the previous one ran). `t` is the batch's
- * stamp: CLOCK_MONOTONIC in microseconds, the same clock in every process of the
- * machine, read when the batch is handed to write(). An event's stamp is therefore
+ * per batch of the appends that came while the previous one ran or the BatchGate
+ * waited). `t` is the batch's stamp: CLOCK_MONOTONIC in microseconds, the same clock in
+ * every process of the machine, read when the batch is handed to write(). An event's stamp is therefore
  * earlier than its S3 response, and the stamp of any event published after that
  * response is later: merging the spools by stamp keeps the order of requests that
  * followed each other, whichever workers served them.
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { SegmentFile, type QueueSync } from './segment-file.js';
 import type { QueuedEvent } from './target.js';
 import { eventFromJson } from './serialized-event.js';
+import { BatchGate } from './batch-gate.js';
 
 /** A spool directory's name; the pid of its writer is the first group. */
 export const SPOOL_DIR_RE = /^spool-(\d+)-[0-9a-f]+$/;
@@ -107,6 +108,7 @@ export class SpoolWriter {
   private readonly maxLines: number;
   private pending: PendingLine[] = [];
   private flushing: Promise<void> | undefined;
+  private readonly gate: BatchGate;
 
   private lastWrittenCall = -Infinity;
 
@@ -116,6 +118,7 @@ export class SpoolWriter {
    */
   constructor(readonly dir: string, private readonly opts: { sync: QueueSync; segmentLines?: number; onWritten?: () => void }) {
     this.maxLines = opts.segmentLines ?? SEGMENT_LINES;
+    this.gate = new BatchGate(opts.sync, () => this.pending.length);
   }
 
   /** Resolves once the event is durable in the spool; rejects when it could not be written. */
@@ -123,6 +126,7 @@ export class SpoolWriter {
     return new Promise((resolve, reject) => {
       this.pending.push({ to, text: eventText, resolve, reject });
       this.flushing ??= this.flushLoop();
+      this.gate.joined();
     });
   }
 
@@ -131,6 +135,7 @@ export class SpoolWriter {
     await new Promise<void>((r) => setImmediate(r));
     try {
       while (this.pending.length > 0) {
+        await this.gate.wait();
         const batch = this.pending.splice(0, this.maxLines);
         try {
           if (!this.file || this.segmentLines + batch.length > this.maxLines) await this.rotate();

@@ -19,6 +19,7 @@ import { handlers } from '../s3/handlers.js';
 import { parseCopySource } from '../s3/copy-source.js';
 import { actualRequestCorsHeaders } from '../s3/cors.js';
 import { log } from './log.js';
+import { trackRequest } from './in-flight.js';
 import type { ObjectEventInfo, RequestInfo } from '../events/publisher.js';
 
 /** Small bodies (XML configs, form posts) are read whole up to this size. */
@@ -97,7 +98,9 @@ function sendStream(body: Readable, res: ServerResponse): Promise<void> {
 
 export function createS3Server(services: Services): Server {
   const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
-    handleRequest(services, req, res).catch((e) => {
+    const handled = handleRequest(services, req, res);
+    // Counted for the events' group commit; GET and HEAD publish after their response, no batch waits for them.
+    (req.method === 'GET' || req.method === 'HEAD' ? handled : trackRequest(handled)).catch((e) => {
       log('error', 'request failed after response started', { error: String(e) });
       res.destroy();
     });
