@@ -46,7 +46,12 @@ export function clientIp(req: IncomingMessage): string {
 /** Writes an S3 error: XML body, or a bare status for HEAD. */
 export function writeS3Error(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string, resource: string): void {
   const e = isS3Error(err) ? err : new S3Error('InternalError');
-  if (!isS3Error(err)) log('error', 'internal error', { requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+  if (!isS3Error(err)) {
+    // A client that closed its connection mid-request (an upload cut short, a download
+    // abandoned) is not the server's failure.
+    if (req.socket.destroyed) log('debug', 'client went away', { requestId, error: String(err) });
+    else log('error', 'internal error', { requestId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+  }
   if (res.headersSent) { res.destroy(); return; }
   for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
   if (!req.complete) res.setHeader('connection', 'close'); // the unread rest of a large body cannot be skipped safely
