@@ -10,7 +10,8 @@
  *   queue       durable appends by 16 concurrent writers each pacing like a PUT (a
  *               random 10-30 ms between appends: real PUTs arrive spread out; writers
  *               paced alike arrive together and share writes, which made this part
- *               look 2-4 times cheaper than in a server under load), sync writes on,
+ *               look 2-4 times cheaper than in a server under load), each cycle
+ *               counted as a request in flight (for the group commit), sync writes on,
  *               a reader taking batches and acking as delivery does,
  *               for an event for one target and for three (one journal line naming them),
  *               less the same writers' loop without appends
@@ -40,6 +41,7 @@ import { ensureBucket, s3Put, type S3Endpoint } from './s3-requests.js';
 import { startS3gate } from './server-process.js';
 import { machineCpuMs, pidsByCommand, processCpuMs } from './proc-cpu.js';
 import { redisPid, startSinks } from './events.js';
+import { trackRequest } from '../server/in-flight.js';
 
 const BURSTS = [10, 50];
 const QUEUE_WRITERS = 16;
@@ -98,11 +100,14 @@ async function queueCost(work: string, targets: number, n: number): Promise<numb
   });
   const events = Array.from({ length: 1024 }, (_, i) => sampleEvent(i));
   let next = 0;
+  // Each cycle counts as a request in flight, as a PUT does for the group commit.
   const writer = async () => {
     while (next < n) {
       const e = events[next++ % events.length];
-      if (targets > 0) await journal.append(e, consumers, { line: JSON.stringify(e) });
-      await new Promise((r) => setTimeout(r, queuePause()));
+      await trackRequest((async () => {
+        await new Promise((r) => setTimeout(r, queuePause()));
+        if (targets > 0) await journal.append(e, consumers, { line: JSON.stringify(e) });
+      })());
     }
   };
   const us = await ownCpuUs(() => Promise.all(Array.from({ length: QUEUE_WRITERS }, writer)).then(() => undefined));
