@@ -38,10 +38,10 @@
  * offset is offset.json) opens as a journal whose lines are all for `legacyConsumer`.
  */
 import { mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
-import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { QueuedEvent } from './target.js';
 import { SegmentFile, type QueueSync } from './segment-file.js';
+import { InPlaceFile } from './in-place-file.js';
 import { BatchGate } from './batch-gate.js';
 
 export interface JournalOptions {
@@ -433,11 +433,12 @@ export class QueueConsumer {
   private head = 0;
   private waiters: Array<() => void> = [];
   private closed = false;
-  private offsetFd: number | undefined;
+  private readonly offsetFile: InPlaceFile;
   private commitTimer: NodeJS.Timeout | undefined;
   private lastCommitAt = -Infinity;
 
-  constructor(readonly journal: EventJournal, readonly name: string, private readonly offsetPath: string) {
+  constructor(readonly journal: EventJournal, readonly name: string, offsetPath: string) {
+    this.offsetFile = new InPlaceFile(offsetPath, OFFSET_BYTES);
     this.label = name;
   }
 
@@ -573,20 +574,17 @@ export class QueueConsumer {
   }
 
   /**
-   * Writes the offset file if it is behind: rewritten in place at offset 0 with a fixed
-   * length, one small write() on this thread (no rename, no thread-pool round trip: it
-   * runs up to 10 times a second per busy target, and the sooner it is written after an
-   * ack, the less a crash repeats). A torn or garbled offset only makes recovery start at
-   * the oldest segment on disk: repeats, no loss.
+   * Writes the offset file if it is behind (an InPlaceFile: one small write() on this
+   * thread, no thread-pool round trip: it runs up to 10 times a second per busy target,
+   * and the sooner it is written after an ack, the less a crash repeats). A torn or
+   * garbled offset only makes recovery start at the oldest segment on disk.
    */
   commit(): void {
     if (this.committedOnDisk === this.head) return;
     const next = this.head;
     this.lastCommitAt = performance.now();
     try {
-      this.offsetFd ??= openSync(this.offsetPath, 'w');
-      const doc = Buffer.from(JSON.stringify({ next }).padEnd(OFFSET_BYTES - 1) + '\n');
-      writeSync(this.offsetFd, doc, 0, doc.length, 0);
+      this.offsetFile.write(JSON.stringify({ next }));
       this.committedOnDisk = next;
     } catch (e) {
       log('warn', 'event queue: could not write offset', { queue: this.label, error: String(e) });
@@ -604,8 +602,7 @@ export class QueueConsumer {
     if (this.commitTimer) clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
     this.commit();
-    if (this.offsetFd !== undefined) closeSync(this.offsetFd);
-    this.offsetFd = undefined;
+    this.offsetFile.close();
     this.wake();
   }
 }

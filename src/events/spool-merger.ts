@@ -25,9 +25,10 @@
  * start, a take-over of a gone instance's journal) spools are small: a running primary
  * merges them within tens of milliseconds, and its workers stop with it.
  */
-import { closeSync, constants, openSync, readdirSync, readFileSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { log } from '../server/log.js';
+import { InPlaceFile } from './in-place-file.js';
 import { pidRuns } from '../server/instance-id.js';
 import type { QueuedEvent } from './target.js';
 import { monotonicMicros, parseSpoolLine, SPOOL_DIR_RE, SPOOL_SEGMENT_RE, WRITTEN_CALL_MS } from './spool.js';
@@ -39,7 +40,7 @@ const IDLE_INTERVAL_MS = 1000;
 const BUSY_MS = 3 * WRITTEN_CALL_MS;
 const READ_CHUNK = 64 * 1024;
 const PROGRESS_FILE = 'merged.json';
-/** merged.json's length: its JSON padded with spaces (JSON.parse takes them). */
+/** merged.json's length (an InPlaceFile). */
 const PROGRESS_BYTES = 128;
 
 export interface MergedEvent {
@@ -71,8 +72,8 @@ interface Spool {
   /** Queued up to here, and what merged.json holds. */
   merged: Position | undefined;
   written: string | undefined;
-  /** merged.json, open for writing once there is progress to note. */
-  progressFd: number | undefined;
+  /** merged.json. */
+  progress: InPlaceFile;
   /** Segment files, oldest first, as last listed. */
   segments: string[];
 }
@@ -174,7 +175,7 @@ export class SpoolMerger {
       const doc = JSON.parse(readFileSync(join(dir, PROGRESS_FILE), 'utf8')) as Partial<Position>;
       if (typeof doc.segment === 'string' && typeof doc.offset === 'number') merged = { segment: doc.segment, offset: doc.offset };
     } catch { /* none yet, or torn: from the first segment (repeats, no loss) */ }
-    return { name, dir, pid, reading: merged && { ...merged }, fd: undefined, held: [], merged, written: merged && JSON.stringify(merged), progressFd: undefined, segments: [] };
+    return { name, dir, pid, reading: merged && { ...merged }, fd: undefined, held: [], merged, written: merged && JSON.stringify(merged), progress: new InPlaceFile(join(dir, PROGRESS_FILE), PROGRESS_BYTES), segments: [] };
   }
 
   /** Reads the complete lines written since the last round, segment after segment. */
@@ -231,12 +232,7 @@ export class SpoolMerger {
     if (!s.merged) return;
     const text = JSON.stringify(s.merged);
     if (text === s.written) return;
-    // Rewritten in place, padded to a fixed length: no truncation, so the file keeps its
-    // block and the kernel writes it back when it likes. A truncated and rewritten file
-    // is flushed at close on ext4 (auto_da_alloc): 500 rewrites made 500 disk writes
-    // here, 500 in place none.
-    s.progressFd ??= openSync(join(s.dir, PROGRESS_FILE), constants.O_WRONLY | constants.O_CREAT);
-    writeSync(s.progressFd, text.padEnd(PROGRESS_BYTES), 0);
+    s.progress.write(text);
     s.written = text;
     const done = s.merged.segment;
     for (const seg of s.segments.filter((n) => n < done)) {
@@ -263,6 +259,5 @@ function closeFd(s: Spool): void {
 
 function closeFiles(s: Spool): void {
   closeFd(s);
-  if (s.progressFd !== undefined) closeSync(s.progressFd);
-  s.progressFd = undefined;
+  s.progress.close();
 }

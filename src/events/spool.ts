@@ -11,10 +11,10 @@
  * Writes are grouped like the journal's (one write, and sync per the QueueSync mode,
  * per batch of the appends that came while the previous one ran or the BatchGate
  * waited). `t` is the batch's stamp: CLOCK_MONOTONIC in microseconds, the same clock in
- * every process of the machine, read when the batch is handed to write(). An event's stamp is therefore
- * earlier than its S3 response, and the stamp of any event published after that
- * response is later: merging the spools by stamp keeps the order of requests that
- * followed each other, whichever workers served them.
+ * every process of the machine, read when the batch is handed to write(). An event's
+ * stamp is therefore earlier than its S3 response, and the stamp of any event published
+ * after that response is later: merging the spools by stamp keeps the order of requests
+ * that followed each other, whichever workers served them.
  */
 import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';

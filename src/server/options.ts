@@ -1,5 +1,6 @@
 /** Server options as the CLI parses them (flags + env), and address parsing. */
 import { availableParallelism } from 'node:os';
+import type { QueueSync } from '../events/segment-file.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -10,7 +11,7 @@ export interface ServerOptions {
   workers: number;
   fsync: boolean;
   /** When queued events reach stable storage (with fsync; without, they never wait for it). */
-  eventsSync?: 'always' | 'interval';
+  eventsSync?: Exclude<QueueSync, 'none'>;
   metaStore?: 'xattr' | 'sidecar';
   refreshIamIntervalMs: number;
   /** Optional config file with notify_* settings. */
