@@ -1,5 +1,5 @@
 /**
- * Event notification overhead on PUT: the same PUT load (default 10 rounds of 1500 PUTs
+ * Event notification overhead on PUT: the same PUT load (default 8 rounds of 5000 PUTs
  * of 4 KiB at concurrency 16, the server with as many workers as it has by default)
  * under key prefixes of ONE bucket of ONE s3gate server, one prefix per configuration
  * (--configs, the first is the baseline; default 0,redis,3), which the bucket's
@@ -26,10 +26,10 @@
  * sentinel PUT is made and its arrival at every target is awaited: each queue is FIFO,
  * so that is the time the backlog took to drain, printed too; the CPU per PUT counts the
  * delivery of the run's events. Throughput is over the PUTs only, so what is delivered
- * after them (the last batch interval or so, 100-200 ms) is not in it: runs are long
- * enough (about a second) that this is a small part. Short runs hide the delivery: with
- * 200 PUTs (a tenth of a second) most of it came after the run, and 3 targets cost
- * 9-13% against 16-24% in runs of 1500 and more.
+ * after them (the last merge round and batch interval, up to 350 ms or so) is not in it:
+ * runs are long enough (5000 PUTs, 5-7 s here) that this is a small part. Short runs
+ * hide the delivery: with 200 PUTs (a tenth of a second) most of it came after the run,
+ * and 3 targets cost 9-13% against 16-24% in runs of 1500 and more.
  *
  * Needs Redis on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 (user postgres, db test).
  */
@@ -135,10 +135,10 @@ interface Running { config: Config; prefix: string; runs: Run[] }
 export function eventsBenchCommand(): Command {
   return new Command('events')
     .description('PUT throughput with 0, 1 and 3 notification targets attached (Redis, webhook, PostgreSQL)')
-    .option('--count <n>', 'PUTs per run', '1500')
+    .option('--count <n>', 'PUTs per run', '5000')
     .option('--concurrency <n>', 'concurrent PUTs', '16')
     .option('--size <bytes>', 'object size in bytes', '4096')
-    .option('--rounds <n>', 'runs per configuration (alternating)', '10')
+    .option('--rounds <n>', 'runs per configuration (alternating)', '8')
     .option('--workers <n>', 'worker processes of the s3gate (default: one per core, as the server)', String(defaultWorkers()))
     .option('--no-fsync', 'start the server with --no-fsync')
     .addOption(new Option('--events-sync <when>', 'the server\'s --events-sync').choices(['always', 'interval']).default('always'))

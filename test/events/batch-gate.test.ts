@@ -8,6 +8,7 @@ import { EventJournal } from '../../src/events/journal.js';
 import { COMMIT_WAIT_MS } from '../../src/events/batch-gate.js';
 import { requestsInFlight, trackRequest } from '../../src/server/in-flight.js';
 import type { QueuedEvent } from '../../src/events/target.js';
+import { settle } from './fixtures/settle.js';
 
 function ev(key: string): QueuedEvent {
   return { eventName: 's3:ObjectCreated:Put', key: `b/${key}`, eventTime: '2024-01-01T00:00:00.000Z', record: { eventName: 's3:ObjectCreated:Put', eventTime: '', s3: { bucket: { name: 'b' }, object: { key } } } };
@@ -25,15 +26,6 @@ function tracked(p: Promise<unknown>): { done: boolean } {
   const s = { done: false };
   void p.then(() => { s.done = true; });
   return s;
-}
-
-/**
- * Lets the file I/O run for `ms` of real time, or until `cond` holds. setTimeout is
- * mocked in these tests, so the commit wait's timer fires only on mock.timers.tick().
- */
-async function settle(cond: () => boolean = () => false, ms = 300): Promise<void> {
-  const end = performance.now() + ms;
-  while (!cond() && performance.now() < end) await new Promise((r) => setImmediate(r));
 }
 
 /** The keys of a spool's lines, grouped by write (a batch's lines share their stamp). */

@@ -20,6 +20,7 @@ import { Redis } from 'ioredis';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { closedPort, requireService } from '../helpers/services.js';
 import { sleep, ThrowawayRedis, until } from './e2e-helpers.js';
+import { MAX_BATCH } from '../../src/events/delivery.js';
 
 const LIST = 'fault-events';
 const bucket = 'fault-bucket';
@@ -172,11 +173,11 @@ for (const { workers, eventsSync } of [{ workers: 1 }, { workers: 2 }, { workers
       assert.ok(acked.length >= 600 && acked.length < 1000, `${acked.length} acknowledged before the kill`);
 
       // Restart (target still down) and add more, then kill again with everything queued:
-      // over 1000 in all, more than one delivery batch (MAX_BATCH).
+      // more than one delivery batch (MAX_BATCH) in all.
       server = await start();
       s3 = server.s3({ maxAttempts: 1 });
       const more: Op[] = [];
-      await runOperations(s3, 600, 'after', more);
+      await runOperations(s3, MAX_BATCH + 100 - acked.length, 'after', more);
       acked.push(...more);
       await server.stop('SIGKILL');
 

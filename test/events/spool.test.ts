@@ -1,16 +1,17 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpoolWriter } from '../../src/events/spool.js';
-import { SpoolMerger, type MergedEvent } from '../../src/events/spool-merger.js';
+import { MERGE_INTERVAL_MS, SpoolMerger, type MergedEvent } from '../../src/events/spool-merger.js';
 import { EventJournal } from '../../src/events/journal.js';
 import { adoptOrphanQueues } from '../../src/events/queue-lease.js';
 import type { QueuedEvent } from '../../src/events/target.js';
 import { until } from './e2e-helpers.js';
 import { keysOf } from './fixtures/queue.js';
+import { settle } from './fixtures/settle.js';
 
 function ev(key: string): QueuedEvent {
   return { eventName: 's3:ObjectCreated:Put', key: `b/${key}`, eventTime: '2024-01-01T00:00:00.000Z', record: { eventName: 's3:ObjectCreated:Put', eventTime: '', s3: { bucket: { name: 'b' }, object: { key } } } };
@@ -56,6 +57,39 @@ test('spools of two workers are merged in the order their appends were answered'
     await m.close();
     await a.close();
     await b.close();
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('the first write after a quiet spell is merged at once; while workers write, their calls do not put the next round off', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 's3gate-spool-'));
+  const w = writer(dir, process.pid, 'ee');
+  const { m, got } = merger(dir, [process.pid]);
+  const keys = () => got.map((e) => e.event.key);
+  mock.timers.enable({ apis: ['setTimeout'] }); // the merger's timers fire on tick() only
+  try {
+    m.start(); // nothing written yet: the idle interval
+    await append(w, 'q0');
+    m.spooled();
+    mock.timers.tick(0);
+    await settle(() => got.length === 1, 5000);
+    assert.deepEqual(keys(), ['b/q0'], 'merged without waiting for a merge interval');
+    await settle(() => false, 50); // the round ends and sets the next one, MERGE_INTERVAL_MS on (busy for BUSY_MS of real time)
+    // Busy now: workers call as they write, and the round due stays due.
+    await append(w, 'q1');
+    m.spooled();
+    mock.timers.tick(MERGE_INTERVAL_MS - 10);
+    m.spooled();
+    mock.timers.tick(9);
+    await settle(() => got.length === 2);
+    assert.deepEqual(keys(), ['b/q0'], 'not merged before the interval');
+    mock.timers.tick(1);
+    await settle(() => got.length === 2, 5000);
+    assert.deepEqual(keys(), ['b/q0', 'b/q1']);
+  } finally {
+    mock.timers.reset();
+    await m.close();
+    await w.close();
     await rm(dir, { recursive: true });
   }
 });
