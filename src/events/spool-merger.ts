@@ -35,10 +35,11 @@ import { monotonicMicros, parseSpoolLine, SPOOL_DIR_RE, SPOOL_SEGMENT_RE, WRITTE
 
 /**
  * Rounds while workers write: an event waits up to this long (and up to twice that) in a
- * spool before it is queued. Each round costs a durable journal write and wakes the
- * primary: with three targets and 2 workers, 100 ms instead of 20 took the PUT
- * throughput lost to events from 18-25% to 5-15% here (see the README's benchmarks). The
- * first write after a quiet spell is merged at once (spooled()).
+ * spool before it is queued. Each round wakes the primary and ends with a durable
+ * journal write. With 250 ms delivery batches (delivery.ts), 100 ms rather than 20 (with
+ * 100 ms batches) took what three targets cost PUT throughput from 22-23% to 16-17% in
+ * alternating runs here (2 workers, see the README's benchmarks). The first write after
+ * a quiet spell is merged at once (spooled()).
  */
 export const MERGE_INTERVAL_MS = 100;
 /** Polling with nothing to merge: a safety net, as workers say when they wrote. */
