@@ -45,7 +45,7 @@ import { signRequest } from '../auth/sigv4.js';
 import { runLoad, type LoadResult } from './load.js';
 import { ensureBucket, s3Put, type S3Endpoint } from './s3-requests.js';
 import { startS3gate, type ServerUnderTest } from './server-process.js';
-import { kernelThreadsCpuMs, machineCpuMs, pidsByCommand, processCpuMs } from './proc-cpu.js';
+import { cpuMsBetween, kernelThreadsCpu, machineCpuMs, pidsByCommand, processCpuMs, type CpuByPid } from './proc-cpu.js';
 import { defaultWorkers } from '../server/options.js';
 
 const WEBHOOK_RECEIVER = `
@@ -112,20 +112,22 @@ interface Run {
 /** Who the machine's CPU went to, so an event's cost splits into s3gate's and the targets' servers'. */
 interface ProcessGroup {
   name: string;
-  cpuMs(): number;
+  cpu(): CpuByPid;
 }
+
+const one = (pid: number, withChildren = true): CpuByPid => new Map([[pid, processCpuMs(pid, withChildren)]]);
 
 /** The s3gate under test is the first group (primary and workers), then its primary alone. */
 function processGroups(server: ServerUnderTest, sinks: Sinks, redisPid: number): ProcessGroup[] {
   return [
-    { name: 's3gate', cpuMs: () => processCpuMs(server.pid) },
-    { name: 'of it primary', cpuMs: () => processCpuMs(server.pid, false) },
-    { name: 'redis', cpuMs: () => processCpuMs(redisPid) },
+    { name: 's3gate', cpu: () => one(server.pid) },
+    { name: 'of it primary', cpu: () => one(server.pid, false) },
+    { name: 'redis', cpu: () => one(redisPid) },
     // backends come and go with connections; the postmaster's own work is not counted
-    { name: 'postgres', cpuMs: () => pidsByCommand('postgres: ').reduce((a, pid) => a + processCpuMs(pid), 0) },
-    { name: 'webhook rcv', cpuMs: () => processCpuMs(sinks.webhookPid) },
-    { name: 'load gen', cpuMs: () => processCpuMs(process.pid, false) },
-    { name: 'kernel threads', cpuMs: kernelThreadsCpuMs },
+    { name: 'postgres', cpu: () => new Map(pidsByCommand('postgres: ').map((pid) => [pid, processCpuMs(pid)])) },
+    { name: 'webhook rcv', cpu: () => one(sinks.webhookPid) },
+    { name: 'load gen', cpu: () => one(process.pid, false) },
+    { name: 'kernel threads', cpu: kernelThreadsCpu },
   ];
 }
 
@@ -275,7 +277,7 @@ let sentinels = 0;
 async function measure(ep: S3Endpoint, groups: ProcessGroup[], r: Running, o: EventsBenchOptions, body: Buffer): Promise<Run> {
   const keyspace = 1024;
   const machine0 = machineCpuMs();
-  const groups0 = groups.map((g) => g.cpuMs());
+  const groups0 = groups.map((g) => g.cpu());
   const result = await runLoad({
     host: ep.host, port: ep.port, concurrency: parseInt(o.concurrency, 10), durationMs: 600_000, maxOps: parseInt(o.count, 10),
     next: (n) => s3Put(ep, `/${BUCKET}/${r.prefix}${n % keyspace}`, body),
@@ -290,7 +292,7 @@ async function measure(ep: S3Endpoint, groups: ProcessGroup[], r: Running, o: Ev
   await waitForArrival(r.config.targets, object, 120_000, `${r.config.name}: delivery of the backlog`);
   return {
     result, drainMs: performance.now() - t, puts: count + 1, machineCpuMs: machineCpuMs() - machine0,
-    groupCpuMs: groups.map((g, i) => g.cpuMs() - groups0[i]),
+    groupCpuMs: groups.map((g, i) => cpuMsBetween(groups0[i], g.cpu())),
   };
 }
 

@@ -31,20 +31,34 @@ export function pidsByCommand(prefix: string): number[] {
   return pids;
 }
 
+/** CPU milliseconds so far, by pid, of a group of processes that come and go. */
+export type CpuByPid = Map<number, number>;
+
+/**
+ * CPU milliseconds a group used between two readings. Only pids alive at the second
+ * count (a newcomer from zero): a process that exited meanwhile takes its time with it,
+ * and summing the totals instead would count that time as negative.
+ */
+export function cpuMsBetween(before: CpuByPid, after: CpuByPid): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += Math.max(0, ms - (before.get(pid) ?? 0));
+  return total;
+}
+
 /**
  * CPU milliseconds of the kernel's threads (children of kthreadd, pid 2): the loop
  * device, the file system journal and the block layer's workers doing a sync's work.
  */
-export function kernelThreadsCpuMs(): number {
-  let total = 0;
+export function kernelThreadsCpu(): CpuByPid {
+  const byPid: CpuByPid = new Map();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (f[1] === '2') total += (Number(f[11]) + Number(f[12])) * 10;
+      if (f[1] === '2') byPid.set(Number(d), (Number(f[11]) + Number(f[12])) * 10);
     } catch { /* exited meanwhile */ }
   }
-  return total;
+  return byPid;
 }
 
 /**
