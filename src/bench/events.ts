@@ -27,7 +27,7 @@
  * so that is the time the backlog took to drain, printed too; the CPU per PUT counts the
  * delivery of the run's events. Throughput is over the PUTs only, so what is delivered
  * after them (the last merge round and batch interval, up to 350 ms or so) is not in it:
- * runs are long enough (5000 PUTs, 5-7 s here) that this is a small part. Short runs
+ * runs are long enough (5000 PUTs, 3-7 s here) that this is a small part. Short runs
  * hide the delivery: with 200 PUTs (a tenth of a second) most of it came after the run,
  * and 3 targets cost 9-13% against 16-24% in runs of 1500 and more.
  *

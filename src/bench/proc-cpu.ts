@@ -4,6 +4,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** /proc/<pid>/stat's fields after the command name: [1] is the parent's pid. Throws when the process is gone. */
+function statFields(pid: number | string): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+}
+
+/** utime + stime of statFields(), in milliseconds (100 Hz ticks). */
+const ownCpuMs = (f: string[]) => (Number(f[11]) + Number(f[12])) * 10;
+
 /**
  * CPU milliseconds used so far by a process and (withChildren) its descendants (workers
  * are children of the primary). 0 when the process is gone or this is not Linux.
@@ -11,8 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 export function processCpuMs(pid: number, withChildren = true): number {
   let total = 0;
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    total += (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 100 Hz ticks
+    total += ownCpuMs(statFields(pid));
     if (!withChildren) return total;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       for (const child of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += processCpuMs(Number(child));
@@ -54,8 +61,8 @@ export function kernelThreadsCpu(): CpuByPid {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (f[1] === '2') byPid.set(Number(d), (Number(f[11]) + Number(f[12])) * 10);
+      const f = statFields(d);
+      if (f[1] === '2') byPid.set(Number(d), ownCpuMs(f));
     } catch { /* exited meanwhile */ }
   }
   return byPid;
